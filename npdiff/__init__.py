@@ -1,0 +1,3 @@
+"""npdiff: prove Kubernetes NetworkPolicy sets equivalent, or show how they differ."""
+
+__version__ = "0.1.0"

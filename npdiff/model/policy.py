@@ -1,0 +1,112 @@
+"""NetworkPolicy objects after normalisation (semantics.md §3.1) and the set they form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from npdiff.model.selector import LabelSelector
+from npdiff.model.span import Span
+
+
+class Direction(str, Enum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+    @property
+    def policy_type(self) -> str:
+        return "Ingress" if self is Direction.INGRESS else "Egress"
+
+
+PROTOCOLS: tuple[str, ...] = ("TCP", "UDP", "SCTP")
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A `ports[]` entry: protocol (defaulted to TCP), number, name or absent, optional endPort."""
+
+    protocol: str
+    port: int | str | None = None
+    end_port: int | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class IPBlock:
+    """`ipBlock` with `cidr` and `except` stored as masked, canonical networks (W-04)."""
+
+    cidr: str
+    excepts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A `from`/`to` element. A None selector does not constrain that axis (S3.5)."""
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ingress or egress rule. Empty `peers` matches every peer, empty `ports` every port."""
+
+    direction: Direction
+    index: int
+    peers: tuple[Peer, ...] = ()
+    ports: tuple[PortSpec, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    policy_types: frozenset[Direction]
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] = ()
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[Rule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+    def applies(self, direction: Direction) -> bool:
+        return direction in self.policy_types
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """Any object read from the input, kept raw for the structural (per-object) diff."""
+
+    kind: str
+    namespace: str
+    name: str
+    span: Span
+    body: Any = field(compare=False, hash=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """What one side of a comparison holds: policies sorted by namespace/name, plus raw objects."""
+
+    policies: tuple[NetworkPolicy, ...] = ()
+    objects: tuple[SourceObject, ...] = ()
+    skipped: tuple[tuple[str, int], ...] = ()  # (kind, count) of objects that are not policies
+
+    def in_namespace(self, namespace: str) -> tuple[NetworkPolicy, ...]:
+        return tuple(p for p in self.policies if p.namespace == namespace)
+
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(sorted({p.namespace for p in self.policies}))
