@@ -1,0 +1,1 @@
+"""Pure functions from model (and encoder) to results: evaluation, diff, structural changes."""

@@ -1,0 +1,76 @@
+"""`npdiff OLD NEW`: prove two policy sets equivalent, or list what the change opens and closes."""
+
+from __future__ import annotations
+
+from npdiff.analyse.changes import object_changes
+from npdiff.analyse.evaluate import decide
+from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
+from npdiff.encode import Encoder, Undecided
+from npdiff.encode.cube import witness_flow
+from npdiff.encode.search import ClassSearch, Found
+from npdiff.model import PolicySet, Semantics
+from npdiff.model.result import DiffResult, FlowClass, Verdict
+
+DEFAULT_MAX_CLASSES = 100
+
+
+def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
+         max_classes: int = DEFAULT_MAX_CLASSES) -> DiffResult:
+    changes = object_changes(old, new)
+    common = dict(changes=changes, semantics=semantics,
+                  old_count=len(old.policies), new_count=len(new.policies))
+    if old.policies == new.policies:
+        return DiffResult(Verdict.EQUIVALENT, **common)
+    encoder = Encoder.for_sets([old, new], semantics)
+    opened = ClassSearch(encoder, new, old, "newly allowed flows")
+    closed = ClassSearch(encoder, old, new, "newly blocked flows")
+    try:
+        any_opened, any_closed = opened.exists(), closed.exists()
+    except Undecided as exc:
+        return DiffResult(Verdict.UNDECIDED, reason=str(exc), **common)
+    if not (any_opened or any_closed):
+        return DiffResult(Verdict.EQUIVALENT, **common)
+
+    reasons: list[str] = []
+    newly_allowed = _classes(opened, encoder, old, new, max_classes, reasons) if any_opened else ()
+    newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons) if any_closed else ()
+    return DiffResult(Verdict.DIFFERENT, newly_allowed=newly_allowed, newly_blocked=newly_blocked,
+                      complete=not reasons, reason="; ".join(reasons), **common)
+
+
+def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicySet,
+             max_classes: int, reasons: list[str]) -> tuple[FlowClass, ...]:
+    found: list[Found] = []
+    try:
+        for item in search.classes():
+            if len(found) == max_classes:
+                reasons.append(f"{search.what}: listing stopped at --max-classes {max_classes}; "
+                               "more classes exist")
+                break
+            found.append(item)
+        found = search.irredundant(found)
+    except Undecided as exc:
+        reasons.append(f"listing incomplete: {exc}")
+    classes = [_flow_class(item, encoder, old, new) for item in found]
+    return tuple(sorted(classes, key=_sort_key))
+
+
+def _flow_class(item: Found, encoder: Encoder, old: PolicySet, new: PolicySet) -> FlowClass:
+    universe = encoder.universe
+    witness = witness_flow(item.point, universe, encoder.semantics)
+    before, after = decide(encoder, old, witness), decide(encoder, new, witness)
+    if before.allowed == after.allowed:
+        raise AssertionError("witness flow does not differ between the two sides")
+    return FlowClass(
+        src=endpoint_region(item.cube, "src", universe),
+        dst=endpoint_region(item.cube, "dst", universe),
+        protocols=protocols_of(item.cube),
+        ports=ports_of(item.cube),
+        witness=witness,
+        old=before,
+        new=after,
+    )
+
+
+def _sort_key(flow_class: FlowClass) -> tuple:
+    return (repr(flow_class.dst), repr(flow_class.src), flow_class.protocols, flow_class.ports)

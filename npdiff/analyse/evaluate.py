@@ -1,0 +1,53 @@
+"""Decide concrete flows and name the policies and rules behind each direction's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from npdiff.encode import Encoder
+from npdiff.encode.encoder import ConcreteFlow
+from npdiff.model import Flow, PolicySet, Semantics
+from npdiff.model.policy import Direction
+from npdiff.model.result import DirectionDecision, DirectionStatus, FlowDecision, RuleRef
+
+
+def evaluate(policy_set: PolicySet, flows: Sequence[Flow], semantics: Semantics) -> list[FlowDecision]:
+    encoder = Encoder.for_sets([policy_set], semantics)
+    return [decide(encoder, policy_set, flow) for flow in flows]
+
+
+def decide(encoder: Encoder, policy_set: PolicySet, flow: Flow) -> FlowDecision:
+    concrete = encoder.concrete(flow)
+    egress = _direction(concrete, policy_set, Direction.EGRESS)
+    ingress = _direction(concrete, policy_set, Direction.INGRESS)
+    allowed = egress.status.allows and ingress.status.allows
+    if allowed != concrete.allowed(policy_set):
+        raise AssertionError("attribution disagrees with the encoded verdict")
+    return FlowDecision(flow=flow, allowed=allowed, egress=egress, ingress=ingress)
+
+
+def _direction(concrete: ConcreteFlow, policy_set: PolicySet, direction: Direction) -> DirectionDecision:
+    name = direction.value
+    if not concrete.is_pod(direction):
+        return DirectionDecision(name, DirectionStatus.NOT_A_POD)
+    applying = [p for p in policy_set.policies if p.applies(direction) and concrete.selects(p, direction)]
+    if not applying:
+        return DirectionDecision(name, DirectionStatus.NOT_ISOLATED)
+    isolated_by = tuple(_ref(p, direction, None) for p in applying)
+    allowed_by = tuple(_ref(p, direction, r) for p in applying for r in p.rules(direction)
+                       if concrete.rule_matches(p, r))
+    if direction is Direction.INGRESS and concrete.local_node_exempt():
+        return DirectionDecision(name, DirectionStatus.LOCAL_NODE, isolated_by, allowed_by)
+    status = DirectionStatus.ALLOWED if allowed_by else DirectionStatus.DENIED
+    return DirectionDecision(name, status, isolated_by, allowed_by)
+
+
+def _ref(policy, direction: Direction, rule) -> RuleRef:
+    span = rule.span if rule is not None and rule.span is not None else policy.span
+    return RuleRef(
+        policy=policy.key,
+        direction=direction.value,
+        rule=None if rule is None else rule.index,
+        file=span.file if span else "",
+        line=span.line if span else 0,
+    )

@@ -1,0 +1,315 @@
+"""The command line: options, environment, printing and exit codes (design.md §4.1).
+
+The only module that reads the environment, writes to the terminal and picks exit codes.
+`run()` executes the whole CLI in-process with injectable streams, for tests.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import Enum, IntEnum
+from typing import BinaryIO, Optional, TextIO
+
+import typer
+
+from npdiff import __version__
+from npdiff.model import Diagnostic, InputError, Semantics, Severity
+from npdiff.model.result import Verdict
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    ERROR = 2
+    UNDECIDED = 3
+
+
+class Output(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class EndPort(str, Enum):
+    range = "range"
+    first_port = "first-port"
+
+
+class Sctp(str, Enum):
+    supported = "supported"
+    unsupported = "unsupported"
+
+
+class SelfTraffic(str, Enum):
+    allow = "allow"
+    policy = "policy"
+
+
+@dataclass
+class Environment:
+    stdin: BinaryIO
+    stdout: TextIO
+    stderr: TextIO
+    colour: bool
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+_env: Environment | None = None
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
+                  help="Prove Kubernetes NetworkPolicy sets equivalent, or list the flows a change "
+                       "newly allows and newly blocks.\n\n`npdiff OLD NEW` is short for `npdiff diff OLD NEW`.")
+
+# -- options shared by every command (semantics.md §6) -------------------------------------
+
+IpblockMatchesPods = typer.Option(False, "--ipblock-matches-pods",
+                                  help="ipBlock also matches pod addresses (S6.1; Calico-like).")
+PodCidr = typer.Option([], "--pod-cidr", help="Pod address range for --ipblock-matches-pods (repeatable).")
+LocalNode = typer.Option(True, "--allow-from-local-node/--no-allow-from-local-node",
+                         help="Ingress from a pod's own node is always allowed (S6.4).")
+SelfOpt = typer.Option(SelfTraffic.allow, "--self-traffic", help="A pod reaching itself (S6.5).")
+EndPortOpt = typer.Option(EndPort.range, "--endport", help="How endPort is enforced (S6.7).")
+SctpOpt = typer.Option(Sctp.supported, "--sctp", help="Whether SCTP rules are enforced (S6.8).")
+DefaultNs = typer.Option("default", "--default-namespace", help="Namespace of policies that name none (S3.1.1).")
+StrictCidr = typer.Option(False, "--strict-cidr", help="Reject non-canonical CIDRs instead of warning (W-04).")
+Timeout = typer.Option(60.0, "--timeout", min=0.1, help="Budget of one solver check, in seconds.")
+OutputOpt = typer.Option(Output.text, "-o", "--output", help="Output format.")
+
+
+def _semantics(ipblock_matches_pods: bool, pod_cidr: list[str], allow_from_local_node: bool,
+               self_traffic: SelfTraffic, endport: EndPort, sctp: Sctp, default_namespace: str,
+               strict_cidr: bool, timeout: float) -> Semantics:
+    return Semantics(ipblock_matches_pods=ipblock_matches_pods, pod_cidrs=tuple(_pod_cidrs(pod_cidr)),
+                     allow_from_local_node=allow_from_local_node, self_traffic=self_traffic.value,
+                     endport=endport.value, sctp=sctp.value, default_namespace=default_namespace,
+                     strict_cidr=strict_cidr, timeout_ms=int(timeout * 1000))
+
+
+def _pod_cidrs(texts: list[str]) -> list[str]:
+    import ipaddress
+    out = []
+    for text in texts:
+        try:
+            out.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise typer.BadParameter(f"not a CIDR: {text!r}", param_hint="--pod-cidr") from None
+    return sorted(set(out))
+
+
+def _environment() -> Environment:
+    assert _env is not None
+    return _env
+
+
+def _write_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    env = _environment()
+    for d in diagnostics:
+        env.stderr.write(f"{d}\n")
+
+
+def _load(paths: Sequence[str], semantics: Semantics):
+    from npdiff.load import load_policy_set
+
+    loaded = load_policy_set(paths, semantics, stdin=_environment().stdin)
+    return loaded
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+@app.command("diff")
+def diff_command(
+    old: str = typer.Argument(..., help="Old policy set: a file, a directory, or - for stdin."),
+    new: str = typer.Argument(..., help="New policy set: a file, a directory, or - for stdin."),
+    output: Output = OutputOpt,
+    max_classes: int = typer.Option(100, "--max-classes", min=1,
+                                    help="Stop listing flow classes after this many per direction; "
+                                         "the verdict stays exact."),
+    ipblock_matches_pods: bool = IpblockMatchesPods,
+    pod_cidr: list[str] = PodCidr,
+    allow_from_local_node: bool = LocalNode,
+    self_traffic: SelfTraffic = SelfOpt,
+    endport: EndPort = EndPortOpt,
+    sctp: Sctp = SctpOpt,
+    default_namespace: str = DefaultNs,
+    strict_cidr: bool = StrictCidr,
+    timeout: float = Timeout,
+) -> None:
+    """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1)."""
+    from npdiff.analyse.diff import diff
+    from npdiff.report import json_format, text
+
+    if old == "-" and new == "-":
+        raise typer.BadParameter("only one side can be read from stdin")
+    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
+                           endport, sctp, default_namespace, strict_cidr, timeout)
+    before, after = _load_both(old, new, semantics)
+    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics)))
+    _write_diagnostics(warnings)
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes)
+    result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+    env = _environment()
+    if output is Output.json:
+        env.stdout.write(json_format.render_diff(result))
+    else:
+        env.stdout.write(text.render_diff(result, colour=env.colour))
+    raise typer.Exit(_diff_exit(result.verdict))
+
+
+def _load_both(old: str, new: str, semantics: Semantics):
+    errors: list[Diagnostic] = []
+    loaded = []
+    for path in (old, new):
+        try:
+            loaded.append(_load([path], semantics))
+        except InputError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise InputError(errors)
+    return loaded
+
+
+def _diff_exit(verdict: Verdict) -> ExitStatus:
+    return {Verdict.EQUIVALENT: ExitStatus.OK, Verdict.DIFFERENT: ExitStatus.FINDINGS,
+            Verdict.UNDECIDED: ExitStatus.UNDECIDED}[verdict]
+
+
+@app.command("eval")
+def eval_command(
+    policies: list[str] = typer.Argument(..., help="Policy files or directories (- for stdin)."),
+    flows: Optional[str] = typer.Option(None, "--flows", help="JSON Lines file of flows (design.md §4.2), - for stdin."),
+    src: Optional[str] = typer.Option(None, "--from", help="Source: an IP address, or NAMESPACE[/key=value,...]."),
+    dst: Optional[str] = typer.Option(None, "--to", help="Destination: an IP address, or NAMESPACE[/key=value,...]."),
+    port: Optional[str] = typer.Option(None, "--port", help="Destination port, PORT or PORT/PROTOCOL (default TCP)."),
+    from_ns_labels: str = typer.Option("", "--from-namespace-labels", help="key=value,... of the source's namespace."),
+    to_ns_labels: str = typer.Option("", "--to-namespace-labels", help="key=value,... of the destination's namespace."),
+    named_port: list[str] = typer.Option([], "--named-port",
+                                         help="A port name the destination declares on the flow's port (repeatable)."),
+    output: Output = OutputOpt,
+    ipblock_matches_pods: bool = IpblockMatchesPods,
+    pod_cidr: list[str] = PodCidr,
+    allow_from_local_node: bool = LocalNode,
+    self_traffic: SelfTraffic = SelfOpt,
+    endport: EndPort = EndPortOpt,
+    sctp: Sctp = SctpOpt,
+    default_namespace: str = DefaultNs,
+    strict_cidr: bool = StrictCidr,
+    timeout: float = Timeout,
+) -> None:
+    """Decide concrete flows: from a JSON Lines file (--flows) or one flow (--from, --to, --port)."""
+    from npdiff.analyse.evaluate import evaluate
+    from npdiff.load import load_flows
+    from npdiff.report import json_format, text
+
+    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
+                           endport, sctp, default_namespace, strict_cidr, timeout)
+    if flows is None and (src is None or dst is None or port is None):
+        raise typer.BadParameter("give --flows FILE, or --from, --to and --port for one flow")
+    if flows is not None and (src or dst or port):
+        raise typer.BadParameter("give either --flows or --from/--to/--port, not both")
+    if flows == "-" and "-" in policies:
+        raise typer.BadParameter("policies and flows cannot both come from stdin")
+    loaded = _load(policies, semantics)
+    _write_diagnostics(loaded.diagnostics)
+    if flows is not None:
+        flow_list = load_flows(flows, stdin=_environment().stdin)
+    else:
+        from npdiff.load.flow_options import flow_from_options
+        flow_list = [flow_from_options(src, dst, port, from_ns_labels, to_ns_labels, named_port)]
+    decisions = evaluate(loaded.policy_set, flow_list, semantics)
+    env = _environment()
+    if output is Output.json:
+        env.stdout.write(json_format.render_decisions(decisions))
+    else:
+        env.stdout.write(text.render_decisions(decisions, colour=env.colour))
+    raise typer.Exit(ExitStatus.OK)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        _environment().stdout.write(f"npdiff {__version__}\n")
+        raise typer.Exit(ExitStatus.OK)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """npdiff: semantic diff of Kubernetes NetworkPolicies."""
+
+
+# -- entry points ---------------------------------------------------------------------------------
+
+_COMMANDS = {"diff", "eval"}
+_ROOT_FLAGS = {"--help", "-h", "--version"}
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """`npdiff OLD NEW` means `npdiff diff OLD NEW`."""
+    if not argv or argv[0] in _COMMANDS or argv[0] in _ROOT_FLAGS:
+        return argv
+    return ["diff", *argv]
+
+
+def execute(argv: Sequence[str], env: Environment) -> int:
+    global _env
+    previous, _env = _env, env
+    try:
+        command = typer.main.get_command(app)
+        try:
+            code = command.main(args=_with_default_command(list(argv)), prog_name="npdiff",
+                                standalone_mode=False)
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except typer.TyperException as exc:
+            env.stderr.write(f"npdiff: {exc.format_message()}\n")
+            return ExitStatus.ERROR
+        except typer.Abort:
+            env.stderr.write("npdiff: aborted\n")
+            return ExitStatus.ERROR
+        except InputError as exc:
+            for d in exc.diagnostics:
+                env.stderr.write(f"{d}\n")
+            errors = sum(1 for d in exc.diagnostics if d.severity is Severity.ERROR)
+            env.stderr.write(f"npdiff: {errors} error{'s' if errors != 1 else ''} in the input; nothing analysed\n")
+            return ExitStatus.ERROR
+        except RecursionError:
+            env.stderr.write("npdiff: input nested too deeply\n")
+            return ExitStatus.ERROR
+        except Exception as exc:  # an internal error: never a traceback, never a verdict
+            if os.environ.get("NPDIFF_DEBUG"):
+                raise
+            env.stderr.write(f"npdiff: internal error: {type(exc).__name__}: {exc}\n"
+                             "Set NPDIFF_DEBUG=1 for a traceback, and please report it.\n")
+            return ExitStatus.ERROR
+        return int(code or 0)
+    finally:
+        _env = previous
+
+
+def run(argv: Sequence[str], stdin: bytes | None = None, colour: bool = False) -> CliResult:
+    """Run the CLI in-process; stdout and stderr are captured as text."""
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.BytesIO(stdin or b""), stdout=out, stderr=err, colour=colour)
+    code = execute(argv, env)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: buffers output so that a failure never leaves half a report."""
+    out, err = io.StringIO(), io.StringIO()
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    env = Environment(stdin=sys.stdin.buffer, stdout=out, stderr=err, colour=colour)
+    code = execute(list(sys.argv[1:] if argv is None else argv), env)
+    sys.stderr.write(err.getvalue())
+    sys.stdout.write(out.getvalue())
+    sys.stdout.flush()
+    sys.exit(code)

@@ -1,0 +1,228 @@
+"""Policy terms over the symbolic flow, memoised, and the connection verdict (semantics.md §3).
+
+Each direction is decided by a chain of tiers (S4.2.1): today only the NetworkPolicy tier
+exists; an AdminNetworkPolicy tier before it and a baseline tier after it slot into
+`_direction_ok` as further (decided, allow) pairs without touching the NP terms.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import z3
+
+from npdiff.encode.universe import Universe
+from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
+from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
+from npdiff.model.flow import METADATA_NAME, Flow
+from npdiff.model.policy import PROTOCOLS, Direction
+from npdiff.model.selector import Operator, Requirement
+
+
+@dataclass(frozen=True)
+class TierVerdict:
+    """One tier's say on a direction: whether it decides, and if so whether it allows."""
+
+    decided: z3.BoolRef
+    allow: z3.BoolRef
+
+
+class Encoder:
+    """Builds terms for one universe; every term is cached, so shared rules cost nothing twice."""
+
+    def __init__(self, universe: Universe, semantics: Semantics):
+        self.universe = universe
+        self.semantics = semantics
+        self.vars = FlowVars.declare(universe)
+        self._cache: dict[tuple, z3.BoolRef] = {}
+
+    @classmethod
+    def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics) -> Encoder:
+        sets = list(policy_sets)
+        return cls(Universe.build(sets, semantics), semantics)
+
+    def _memo(self, key: tuple, build) -> z3.BoolRef:
+        term = self._cache.get(key)
+        if term is None:
+            term = build()
+            self._cache[key] = term
+        return term
+
+    # -- well-formedness and concrete flows ---------------------------------------------
+
+    def well_formed(self) -> z3.BoolRef:
+        return self._memo(("wf",), lambda: self.vars.well_formed(self.universe, self.semantics))
+
+    def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        return self.vars.assignment(flow, self.universe)
+
+    @staticmethod
+    def holds(term: z3.BoolRef, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
+        """Evaluate a term on a fully concrete flow."""
+        value = z3.simplify(z3.substitute(term, *assignment))
+        if z3.is_true(value):
+            return True
+        if z3.is_false(value):
+            return False
+        raise AssertionError(f"term not concrete after substitution: {value}")
+
+    # -- selectors ------------------------------------------------------------------------
+
+    def pod_selector(self, selector: LabelSelector, ep: EndpointVars) -> z3.BoolRef:
+        return self._memo(("podsel", selector, ep.side), lambda: z3.And(
+            [self._requirement(r, ep.labels[r.key], dict(self.universe.pod_keys)[r.key])
+             for r in selector.requirements]))
+
+    def namespace_selector(self, selector: LabelSelector, ep: EndpointVars) -> z3.BoolRef:
+        def build() -> z3.BoolRef:
+            terms = []
+            ns_values = dict(self.universe.ns_keys)
+            for req in selector.requirements:
+                if req.key == METADATA_NAME:
+                    terms.append(self._namespace_name_requirement(req, ep))
+                else:
+                    terms.append(self._requirement(req, ep.ns_labels[req.key], ns_values[req.key]))
+            return z3.And(terms)
+        return self._memo(("nssel", selector, ep.side), build)
+
+    @staticmethod
+    def _requirement(req: Requirement, var: z3.ArithRef, values: tuple[str, ...]) -> z3.BoolRef:
+        indices = [Universe.value_index(values, v) for v in req.values]
+        if req.operator is Operator.IN:
+            return z3.Or([var == i for i in indices])
+        if req.operator is Operator.NOT_IN:
+            return z3.And([var != i for i in indices])  # absent (0) is never in `indices` (S2.7)
+        if req.operator is Operator.EXISTS:
+            return var != 0
+        return var == 0
+
+    def _namespace_name_requirement(self, req: Requirement, ep: EndpointVars) -> z3.BoolRef:
+        """The name label always exists and equals the namespace (S1.1.2)."""
+        indices = [self.universe.namespace_index(v) for v in req.values]
+        if req.operator is Operator.IN:
+            return z3.Or([ep.ns == i for i in indices])
+        if req.operator is Operator.NOT_IN:
+            return z3.And([ep.ns != i for i in indices])
+        return z3.BoolVal(req.operator is Operator.EXISTS)
+
+    # -- policies, rules, peers, ports ------------------------------------------------------
+
+    def selects(self, policy: NetworkPolicy, ep: EndpointVars) -> z3.BoolRef:
+        """S3.2.1: a pod of the policy's namespace whose labels match spec.podSelector."""
+        return self._memo(("selects", policy.namespace, policy.pod_selector, ep.side), lambda: z3.And(
+            ep.kind == POD,
+            ep.ns == self.universe.namespace_index(policy.namespace),
+            self.pod_selector(policy.pod_selector, ep)))
+
+    def peer(self, peer: Peer, namespace: str, ep: EndpointVars) -> z3.BoolRef:
+        """S3.5: `ep` is the remote end (source for ingress, destination for egress)."""
+        def build() -> z3.BoolRef:
+            if peer.ip_block is not None:
+                return self._ip_block(peer, ep)
+            terms = [ep.kind == POD]
+            if peer.namespace_selector is None:
+                terms.append(ep.ns == self.universe.namespace_index(namespace))
+            else:
+                terms.append(self.namespace_selector(peer.namespace_selector, ep))
+            if peer.pod_selector is not None:
+                terms.append(self.pod_selector(peer.pod_selector, ep))
+            return z3.And(terms)
+        return self._memo(("peer", peer, namespace, ep.side), build)
+
+    def _ip_block(self, peer: Peer, ep: EndpointVars) -> z3.BoolRef:
+        block = peer.ip_block
+        assert block is not None
+        v6 = self.vars.v6
+        inside = address_in(ep, v6, ipaddress.ip_network(block.cidr))
+        excluded = [address_in(ep, v6, ipaddress.ip_network(e)) for e in block.excepts]
+        eligible = z3.BoolVal(True) if self.semantics.ipblock_matches_pods else ep.kind != POD
+        return z3.And(eligible, inside, z3.Not(z3.Or(excluded)) if excluded else z3.BoolVal(True))
+
+    def port(self, spec: PortSpec) -> z3.BoolRef:
+        """S3.4.5 and S3.6; named ports resolve on the destination pod."""
+        def build() -> z3.BoolRef:
+            v = self.vars
+            if spec.protocol == "SCTP" and self.semantics.sctp == "unsupported":
+                return z3.BoolVal(False)
+            proto = v.proto == PROTOCOLS.index(spec.protocol)
+            if spec.port is None:
+                return proto
+            if isinstance(spec.port, str):
+                return z3.And(proto, v.dst.kind == POD, v.serves[spec.port])
+            if spec.end_port is None or self.semantics.endport == "first-port":
+                return z3.And(proto, v.port == spec.port)
+            return z3.And(proto, v.port >= spec.port, v.port <= spec.end_port)
+        return self._memo(("port", spec), build)
+
+    def rule(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
+        """S3.4.1: ports clause AND peers clause; empty lists match everything."""
+        def build() -> z3.BoolRef:
+            remote = self.vars.src if rule.direction is Direction.INGRESS else self.vars.dst
+            peers = z3.Or([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else z3.BoolVal(True)
+            ports = z3.Or([self.port(s) for s in rule.ports]) if rule.ports else z3.BoolVal(True)
+            return z3.And(peers, ports)
+        return self._memo(("rule", policy.namespace, rule), build)
+
+    def subject(self, direction: Direction) -> EndpointVars:
+        return self.vars.dst if direction is Direction.INGRESS else self.vars.src
+
+    # -- verdicts ---------------------------------------------------------------------------
+
+    def np_tier(self, policies: tuple[NetworkPolicy, ...], direction: Direction) -> TierVerdict:
+        """S3.3: isolated iff some policy applies; then allowed iff some of its rules match."""
+        subject = self.subject(direction)
+        applying = [p for p in policies if p.applies(direction)]
+        isolated = z3.Or([self.selects(p, subject) for p in applying])
+        allows = [z3.And(self.selects(p, subject), z3.Or([self.rule(p, r) for r in p.rules(direction)]))
+                  for p in applying if p.rules(direction)]
+        if direction is Direction.INGRESS and self.semantics.allow_from_local_node:
+            allows.append(self.vars.src.kind == LOCAL_NODE)
+        return TierVerdict(decided=isolated, allow=z3.Or(allows))
+
+    def direction_ok(self, policy_set: PolicySet, direction: Direction) -> z3.BoolRef:
+        """Tiers in order; the first that decides wins; a non-pod end is never restricted."""
+        tiers = [self.np_tier(policy_set.policies, direction)]
+        verdict: z3.BoolRef = z3.BoolVal(True)
+        for tier in reversed(tiers):
+            verdict = z3.If(tier.decided, tier.allow, verdict)
+        return z3.Or(self.subject(direction).kind != POD, verdict)
+
+    def allowed(self, policy_set: PolicySet) -> z3.BoolRef:
+        """S3.7.1: the connection needs the source's egress and the destination's ingress."""
+        return z3.And(self.direction_ok(policy_set, Direction.EGRESS),
+                      self.direction_ok(policy_set, Direction.INGRESS))
+
+    # -- concrete flows ---------------------------------------------------------------------
+
+    def concrete(self, flow: Flow) -> ConcreteFlow:
+        return ConcreteFlow(self, self.assignment(flow))
+
+
+class ConcreteFlow:
+    """Questions about one concrete flow, answered by the same terms the proofs use."""
+
+    def __init__(self, encoder: Encoder, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]):
+        self._encoder = encoder
+        self._assignment = assignment
+
+    def _holds(self, term: z3.BoolRef) -> bool:
+        return Encoder.holds(term, self._assignment)
+
+    def is_pod(self, direction: Direction) -> bool:
+        return self._holds(self._encoder.subject(direction).kind == POD)
+
+    def local_node_exempt(self) -> bool:
+        """Ingress from the destination's own node, exempt under S6.4."""
+        return self._encoder.semantics.allow_from_local_node and \
+            self._holds(self._encoder.vars.src.kind == LOCAL_NODE)
+
+    def selects(self, policy: NetworkPolicy, direction: Direction) -> bool:
+        return self._holds(self._encoder.selects(policy, self._encoder.subject(direction)))
+
+    def rule_matches(self, policy: NetworkPolicy, rule: Rule) -> bool:
+        return self._holds(self._encoder.rule(policy, rule))
+
+    def allowed(self, policy_set: PolicySet) -> bool:
+        return self._holds(self._encoder.allowed(policy_set))

@@ -1,0 +1,166 @@
+"""Enumerating a difference as maximal cubes (design.md §6, "Flow classes").
+
+One solver finds a flow of the target region outside every cube found so far; a second
+solver, holding the complement of the target, proves each widening step by UNSAT. Each
+cube is blocked as a whole, so the cubes together cover the target exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import z3
+
+from npdiff.encode.cube import (
+    Cube, cube_term, cuts_for, domain, endpoint_dims, point_of,
+)
+from npdiff.encode.encoder import Encoder
+from npdiff.encode.solver import Answer, check, make_solver
+from npdiff.model import PolicySet
+
+
+@dataclass(frozen=True)
+class Found:
+    point: dict[str, int | bool]
+    cube: Cube
+
+
+class ClassSearch:
+    def __init__(self, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str):
+        """Target: the flows `allowed_by` allows and `denied_by` does not."""
+        self.encoder = encoder
+        self.what = what
+        target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
+        timeout = encoder.semantics.timeout_ms
+        wf = encoder.well_formed()
+        self.finder = make_solver(timeout)
+        self.finder.add(wf, target)
+        self.checker = make_solver(timeout)
+        self.checker.add(wf, z3.Not(target))
+
+    def exists(self) -> bool:
+        return check(self.finder, self.what) is Answer.SAT
+
+    def classes(self) -> Iterator[Found]:
+        """Yield cubes until the target is covered; raises Undecided on an unknown check."""
+        while check(self.finder, self.what) is Answer.SAT:
+            point = point_of(self.finder.model(), self.encoder.vars)
+            cube = self.widen(point)
+            self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
+            yield Found(point, cube)
+
+    def irredundant(self, found: list[Found]) -> list[Found]:
+        """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
+
+        Later cubes tend to be slivers left between earlier ones, so they are tried first.
+        """
+        solver = make_solver(self.encoder.semantics.timeout_ms)
+        solver.add(self.encoder.well_formed())
+        terms = [cube_term(f.cube, self.encoder.vars) for f in found]
+        kept = list(range(len(found)))
+        for i in reversed(range(len(found))):
+            others = [terms[j] for j in kept if j != i]
+            if not others:
+                continue
+            solver.push()
+            solver.add(terms[i], z3.Not(z3.Or(others)))
+            covered = check(solver, self.what) is Answer.UNSAT
+            solver.pop()
+            if covered:
+                kept.remove(i)
+        return [found[i] for i in kept]
+
+    def inside(self, cube: Cube) -> bool:
+        self.checker.push()
+        try:
+            self.checker.add(cube_term(cube, self.encoder.vars))
+            return check(self.checker, self.what) is Answer.UNSAT
+        finally:
+            self.checker.pop()
+
+    def widen(self, point: dict[str, int | bool]) -> Cube:
+        universe, semantics = self.encoder.universe, self.encoder.semantics
+        dims = ["v6", *endpoint_dims("src", point, universe, semantics),
+                *endpoint_dims("dst", point, universe, semantics), "proto", "port"]
+        cube = Cube(())
+        for dim in dims:
+            cube = cube.replace(dim, self._atom(dim, point))
+        if not self.inside(cube):
+            raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
+        for side in ("src", "dst"):
+            cube = self._widen_endpoint(cube, side)
+        for dim in dims:
+            if cube.get(dim) is None or dim.endswith(".kind"):
+                continue
+            cube = self._widen_dim(cube, dim, point)
+        return cube
+
+    def _atom(self, dim: str, point: dict[str, int | bool]):
+        value = point[dim]
+        if dim.endswith((".ip4", ".ip6")) or dim == "port":
+            cuts, top = cuts_for(dim, self.encoder.universe)
+            i = _atom_index(cuts, int(value))
+            return (cuts[i], cuts[i + 1] - 1 if i + 1 < len(cuts) else top)
+        return frozenset({value})
+
+    def _widen_endpoint(self, cube: Cube, side: str) -> Cube:
+        """First try: this end may be anything at all."""
+        wider = cube
+        for dim, _ in cube.dims:
+            if dim.startswith(side + "."):
+                wider = wider.replace(dim, None)
+        return wider if self.inside(wider) else cube
+
+    def _widen_dim(self, cube: Cube, dim: str, point: dict[str, int | bool]) -> Cube:
+        unconstrained = cube.replace(dim, None)
+        if self.inside(unconstrained):
+            return unconstrained
+        current = cube.get(dim)
+        if isinstance(current, tuple):
+            return self._widen_interval(cube, dim)
+        values = set(current)
+        for value in domain(dim, self.encoder.universe):
+            if value in values:
+                continue
+            trial = cube.replace(dim, frozenset(values | {value}))
+            if self.inside(trial):
+                values.add(value)
+                cube = trial
+        return cube
+
+    def _widen_interval(self, cube: Cube, dim: str) -> Cube:
+        """Binary search over atom boundaries: inclusion is monotone in each bound."""
+        cuts, top = cuts_for(dim, self.encoder.universe)
+        lo, hi = cube.get(dim)
+        starts = list(cuts)
+        ends = [c - 1 for c in cuts[1:]] + [top]
+        first, last = starts.index(lo), ends.index(hi)
+
+        low, high = 0, first  # smallest start index that keeps the cube inside
+        while low < high:
+            mid = (low + high) // 2
+            if self.inside(cube.replace(dim, (starts[mid], hi))):
+                high = mid
+            else:
+                low = mid + 1
+        lo = starts[low]
+        low, high = last, len(ends) - 1  # largest end index that keeps the cube inside
+        while low < high:
+            mid = (low + high + 1) // 2
+            if self.inside(cube.replace(dim, (lo, ends[mid]))):
+                low = mid
+            else:
+                high = mid - 1
+        return cube.replace(dim, (lo, ends[low]))
+
+
+def _atom_index(cuts: tuple[int, ...], value: int) -> int:
+    low, high = 0, len(cuts) - 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if cuts[mid] <= value:
+            low = mid
+        else:
+            high = mid - 1
+    return low

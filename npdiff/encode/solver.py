@@ -1,0 +1,35 @@
+"""The one place that creates solvers: fixed seeds, a budget per check, three-valued answers."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import z3
+
+
+class Undecided(Exception):
+    """A check returned unknown or ran out of its budget; the question stays open."""
+
+
+class Answer(Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+
+
+def make_solver(timeout_ms: int) -> z3.Solver:
+    z3.set_param("smt.random_seed", 0)
+    z3.set_param("sat.random_seed", 0)
+    solver = z3.Solver()
+    solver.set("random_seed", 0)
+    solver.set("timeout", int(timeout_ms))
+    return solver
+
+
+def check(solver: z3.Solver, what: str) -> Answer:
+    """Run one check; `what` names the question for the undecided message."""
+    result = solver.check()
+    if result == z3.sat:
+        return Answer.SAT
+    if result == z3.unsat:
+        return Answer.UNSAT
+    raise Undecided(f"{what}: solver answered unknown ({solver.reason_unknown()})")

@@ -1,0 +1,107 @@
+"""Reading policy sets and flows: files, directories and stdin into `npdiff.model` values.
+
+Everything read keeps its file and line; every API-server rule of semantics.md §5.1 is
+checked, and all errors of all files are collected before `InputError` is raised.
+Warnings and notes travel in `Loaded.diagnostics`. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import BinaryIO, Sequence
+
+from npdiff.load.codes import E_DUP, N_SKIP, Sink
+from npdiff.load.flows import load_flows, parse_flow
+from npdiff.load.lined import plain
+from npdiff.load.lint import dns_warnings, policy_warnings
+from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
+from npdiff.load.objects import RawObject, objects_of
+from npdiff.load.sources import read_sources
+from npdiff.load.yaml_reader import read_documents
+from npdiff.model import (
+    Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
+)
+
+__all__ = ["Loaded", "load_flows", "load_policy_set", "parse_flow"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    policy_set: PolicySet                   # policies sorted by (namespace, name)
+    diagnostics: tuple[Diagnostic, ...]     # warnings and notes, sorted
+
+
+def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObject:
+    namespace = (namespace_of(obj.body, semantics) if obj.kind == KIND
+                 else obj.metadata_text("namespace"))
+    return SourceObject(obj.kind, namespace, obj.metadata_text("name"),
+                        Span(file, obj.line), plain(obj.body))
+
+
+def _policy(obj: RawObject, sink: Sink, semantics: Semantics) -> NetworkPolicy | None:
+    if obj.api_version != API_VERSION:
+        sink.error(obj.body.key_line("apiVersion"), "E-NP-16", "apiVersion",
+                   f"NetworkPolicy must have apiVersion {API_VERSION}, not {obj.api_version!r}")
+        return None
+    return read_network_policy(obj.body, sink, semantics)
+
+
+def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic]) -> None:
+    first: dict[str, NetworkPolicy] = {}
+    for policy in policies:
+        earlier = first.setdefault(policy.key, policy)
+        if earlier is not policy:
+            span = policy.span or Span("", 0)
+            found.append(Diagnostic(span.file, span.line, Severity.ERROR, E_DUP, "metadata.name",
+                                    f"policy {policy.key} is defined twice: here and at "
+                                    f"{earlier.span}"))
+
+
+def _skipped_notes(skipped: Counter[str], first_seen: dict[str, Span]) -> list[Diagnostic]:
+    notes = []
+    for kind, count in sorted(skipped.items()):
+        span = first_seen[kind]
+        noun = "object" if count == 1 else "objects"
+        notes.append(Diagnostic(span.file, span.line, Severity.NOTE, N_SKIP, "",
+                                f"skipped {count} {kind} {noun}"))
+    return notes
+
+
+def load_policy_set(
+    paths: Sequence[str], semantics: Semantics, stdin: BinaryIO | None = None
+) -> Loaded:
+    """Every NetworkPolicy in `paths` (files, directories, `-` for stdin).
+
+    Raises InputError carrying every error found in every source.
+    """
+    found: list[Diagnostic] = []
+    policies: list[NetworkPolicy] = []
+    objects: list[SourceObject] = []
+    skipped: Counter[str] = Counter()
+    first_seen: dict[str, Span] = {}
+    for source in read_sources(paths, stdin, found):
+        sink = Sink(source.name, found)
+        for obj in objects_of(read_documents(source, sink), sink):
+            objects.append(_source_object(obj, source.name, semantics))
+            if obj.kind != KIND:
+                skipped[obj.kind] += 1
+                first_seen.setdefault(obj.kind, Span(source.name, obj.line))
+                continue
+            policy = _policy(obj, sink, semantics)
+            if policy is not None:
+                policies.append(policy)
+    _duplicates(policies, found)
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if errors:
+        raise InputError(errors)
+    policies.sort(key=lambda p: (p.namespace, p.name))
+    for policy in policies:
+        found.extend(policy_warnings(policy))
+    found.extend(dns_warnings(policies, semantics))
+    found.extend(_skipped_notes(skipped, first_seen))
+    objects.sort(key=lambda o: (o.key, o.span))
+    return Loaded(
+        PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items()))),
+        tuple(sorted(found)),
+    )

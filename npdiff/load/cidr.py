@@ -1,0 +1,71 @@
+"""CIDR text as the API server reads it (leniently), and what npdiff stores and warns about.
+
+The API accepts IPv4 octets and prefix lengths with leading zeros and addresses with host
+bits set (k8s.io/utils/net ParseCIDRSloppy); npdiff keeps the masked network in canonical
+form and reports every such leniency as W-04 (semantics.md §5.4).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+_DIGITS = re.compile(r"[0-9]+")
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class CIDR:
+    network: IPNetwork
+    problems: tuple[str, ...]   # W-04 reasons; empty when the text is canonical
+    mapped: bool                # an IPv4-mapped IPv6 network (W-05)
+
+    @property
+    def text(self) -> str:
+        return str(self.network)
+
+
+def parse_cidr(text: str) -> CIDR | str:
+    """The network written as `text`, or the reason it is not a CIDR."""
+    invalid = "must be a CIDR such as 10.0.0.0/8 or fd00::/64"
+    if text.count("/") != 1:
+        return invalid
+    address_text, prefix_text = text.split("/")
+    if not _DIGITS.fullmatch(prefix_text):
+        return invalid
+    problems: list[str] = []
+    if len(prefix_text) > 1 and prefix_text.startswith("0"):
+        problems.append("the prefix length has leading zeros")
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    if ":" in address_text:
+        if "%" in address_text:
+            return invalid
+        try:
+            address = ipaddress.IPv6Address(address_text)
+        except ValueError:
+            return invalid
+    else:
+        octets = address_text.split(".")
+        if len(octets) != 4 or not all(_DIGITS.fullmatch(o) and int(o) <= 255 for o in octets):
+            return invalid
+        if any(len(o) > 1 and o.startswith("0") for o in octets):
+            problems.append("the address has leading zeros (read as decimal)")
+        address = ipaddress.IPv4Address(".".join(str(int(o)) for o in octets))
+    prefix = int(prefix_text)
+    if prefix > address.max_prefixlen:
+        return f"prefix length {prefix} is longer than {address.max_prefixlen}"
+    network = ipaddress.ip_network((address, prefix), strict=False)
+    if int(address) & int(network.hostmask):
+        problems.append("host bits are set")
+    mapped = isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None
+    if not problems and not mapped and text != str(network):
+        problems.append("it is not in canonical form")
+    return CIDR(network, tuple(problems), mapped)
+
+
+def strict_subset(inner: IPNetwork, outer: IPNetwork) -> bool:
+    """`inner` lies inside `outer` with a strictly longer prefix (ValidateIPBlock)."""
+    return (inner.version == outer.version and inner.prefixlen > outer.prefixlen
+            and inner.network_address in outer)

@@ -1,0 +1,121 @@
+"""Turning command-line paths into named byte strings: files, directory trees and stdin.
+
+Names are shown as the user wrote the path (`old/a.yaml` for the argument `old`), so
+messages and reports are the same on every machine.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Sequence
+
+from npdiff.load.codes import E_IO
+from npdiff.model import Diagnostic, Severity
+
+MAX_BYTES = 64 * 1024 * 1024
+POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    data: bytes
+
+    @property
+    def is_json(self) -> bool:
+        return self.name.lower().endswith(".json")
+
+
+def _error(out: list[Diagnostic], name: str, message: str) -> None:
+    out.append(Diagnostic(name, 0, Severity.ERROR, E_IO, "", message))
+
+
+def _read_stream(stream: BinaryIO, name: str, out: list[Diagnostic]) -> Source | None:
+    # Read one byte past the cap so that an oversized input is refused, never truncated.
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
+        return None
+    return Source(name, bytes(data))
+
+
+def read_file(path: str, name: str, out: list[Diagnostic]) -> Source | None:
+    try:
+        with open(path, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
+                _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
+                return None
+            return _read_stream(stream, name, out)
+    except FileNotFoundError:
+        _error(out, name, "no such file or directory")
+    except IsADirectoryError:
+        _error(out, name, "is a directory")
+    except OSError as exc:
+        _error(out, name, f"cannot read: {exc.strerror or exc}")
+    return None
+
+
+def read_stdin(stdin: BinaryIO | None, out: list[Diagnostic]) -> Source | None:
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    try:
+        return _read_stream(stream, STDIN_NAME, out)
+    except OSError as exc:
+        _error(out, STDIN_NAME, f"cannot read: {exc.strerror or exc}")
+        return None
+
+
+def _display(arg: str, rel_parts: tuple[str, ...]) -> str:
+    base = arg.replace(os.sep, "/")
+    if not base.endswith("/"):
+        base += "/"
+    return base + "/".join(rel_parts)
+
+
+def _tree(top: str, out: list[Diagnostic]) -> list[tuple[str, ...]]:
+    """Relative paths (as parts) of policy files below `top`, hidden entries excluded."""
+    found: list[tuple[str, ...]] = []
+
+    def on_error(exc: OSError) -> None:
+        _error(out, exc.filename or top, f"cannot list: {exc.strerror or exc}")
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=on_error):
+        # Hidden directories (.git, .github) hold CI and tool configuration, not policies.
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel = os.path.relpath(dirpath, top)
+        prefix = () if rel == os.curdir else tuple(rel.split(os.sep))
+        for filename in filenames:
+            if filename.startswith(".") or not filename.lower().endswith(POLICY_SUFFIXES):
+                continue
+            found.append(prefix + (filename,))
+    return sorted(found)
+
+
+def read_sources(
+    paths: Sequence[str], stdin: BinaryIO | None, out: list[Diagnostic]
+) -> list[Source]:
+    """Every readable source in argument order; problems go to `out` as E-IO errors."""
+    sources: list[Source] = []
+    for arg in paths:
+        if arg == "-":
+            source = read_stdin(stdin, out)
+            if source is not None:
+                sources.append(source)
+            continue
+        if not os.path.exists(arg):
+            _error(out, arg, "no such file or directory")
+            continue
+        if os.path.isdir(arg):
+            for parts in _tree(arg, out):
+                source = read_file(os.path.join(arg, *parts), _display(arg, parts), out)
+                if source is not None:
+                    sources.append(source)
+            continue
+        source = read_file(arg, arg, out)
+        if source is not None:
+            sources.append(source)
+    return sources

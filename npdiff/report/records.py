@@ -1,0 +1,90 @@
+"""Result records as plain JSON-ready values (design.md §4.2 flows, §4.3 diffs)."""
+
+from __future__ import annotations
+
+from npdiff.model import Address, Flow, Pod
+from npdiff.model.diagnostic import Diagnostic
+from npdiff.model.result import (
+    DirectionDecision, EndpointRegion, FlowClass, FlowDecision, ObjectChange, RuleRef,
+    ValueConstraint,
+)
+
+
+def endpoint(ep: Pod | Address) -> dict:
+    if isinstance(ep, Address):
+        out: dict = {"ip": ep.ip}
+        if ep.local_node:
+            out["local_node"] = True
+        return out
+    out = {
+        "namespace": ep.namespace,
+        "labels": dict(sorted(ep.labels)),
+        "namespace_labels": dict(sorted(ep.namespace_label_map.items())),
+        "ports": [{"name": p.name, "port": p.port, "protocol": p.protocol} for p in ep.ports],
+    }
+    if ep.ip is not None:
+        out["ip"] = ep.ip
+    if ep.name is not None:
+        out["name"] = ep.name
+    if ep.workload is not None:
+        out["workload"] = ep.workload
+    return out
+
+
+def flow(f: Flow) -> dict:
+    return {"src": endpoint(f.src), "dst": endpoint(f.dst), "protocol": f.protocol, "port": f.port}
+
+
+def rule_ref(ref: RuleRef) -> dict:
+    return {"policy": ref.policy, "direction": ref.direction, "rule": ref.rule,
+            "file": ref.file, "line": ref.line}
+
+
+def direction(d: DirectionDecision) -> dict:
+    return {"status": d.status.value,
+            "isolated_by": [rule_ref(r) for r in d.isolated_by],
+            "allowed_by": [rule_ref(r) for r in d.allowed_by]}
+
+
+def decision(d: FlowDecision, with_flow: bool = False) -> dict:
+    out: dict = {"flow": flow(d.flow)} if with_flow else {}
+    out.update({"allowed": d.allowed, "egress": direction(d.egress), "ingress": direction(d.ingress)})
+    return out
+
+
+def constraint(c: ValueConstraint) -> dict:
+    return {"key": c.key, "op": c.op, "values": list(c.values)}
+
+
+def region(r: EndpointRegion) -> dict:
+    return {
+        "kind": r.kind,
+        "namespace": None if r.namespace is None else {"op": r.namespace.op, "values": list(r.namespace.values)},
+        "labels": [constraint(c) for c in r.labels],
+        "namespace_labels": [constraint(c) for c in r.namespace_labels],
+        "named_ports": [{"name": n, "serves_port": s} for n, s in r.named_ports],
+        "addresses": list(r.addresses),
+        "family": r.family,
+    }
+
+
+def flow_class(c: FlowClass) -> dict:
+    return {
+        "src": region(c.src),
+        "dst": region(c.dst),
+        "protocols": list(c.protocols),
+        "ports": [list(p) for p in c.ports],
+        "witness": flow(c.witness),
+        "old": decision(c.old),
+        "new": decision(c.new),
+    }
+
+
+def change(c: ObjectChange) -> dict:
+    return {"kind": c.kind, "namespace": c.namespace, "name": c.name, "change": c.change,
+            "file": c.file, "line": c.line, "fields": list(c.fields)}
+
+
+def diagnostic(d: Diagnostic) -> dict:
+    return {"severity": d.severity.value, "code": d.code, "file": d.file, "line": d.line,
+            "path": d.path, "message": d.message}
