@@ -12,15 +12,33 @@ from examples.runner import CLI_PATH, run_eval
 if not CLI_PATH.exists():
     pytest.skip("npdiff/cli.py does not exist yet", allow_module_level=True)
 
+METADATA_NAME = "kubernetes.io/metadata.name"
 STATUSES = {
     "egress": {"not-a-pod", "not-isolated", "allowed", "denied"},
     "ingress": {"not-a-pod", "not-isolated", "local-node", "allowed", "denied"},
 }
 
 
+def normalised(flow: dict) -> dict:
+    """The verdict-relevant part of a flow (npdiff echoes flows normalised, S1.1.2)."""
+
+    def endpoint(ep: dict) -> dict:
+        if "namespace" not in ep:
+            return {"ip": ep["ip"], "local_node": bool(ep.get("local_node"))}
+        return {
+            "namespace": ep["namespace"],
+            "labels": ep.get("labels") or {},
+            "namespace_labels": {**(ep.get("namespace_labels") or {}), METADATA_NAME: ep["namespace"]},
+            "ports": sorted((p["name"], p["port"], p.get("protocol", "TCP")) for p in ep.get("ports") or []),
+            "ip": ep.get("ip"),
+        }
+
+    return {"src": endpoint(flow["src"]), "dst": endpoint(flow["dst"]), "protocol": flow["protocol"], "port": flow["port"]}
+
+
 def check_verdict_shape(verdict: dict, flow: dict) -> None:
     """The eval contract: statuses agree with `allowed` and with the kind of endpoint."""
-    assert verdict["flow"] == flow
+    assert normalised(verdict["flow"]) == normalised(flow)
     for direction, end in (("egress", "src"), ("ingress", "dst")):
         side = verdict[direction]
         assert side["status"] in STATUSES[direction]

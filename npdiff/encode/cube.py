@@ -76,12 +76,13 @@ def cube_term(cube: Cube, v: FlowVars) -> z3.BoolRef:
             lo, hi = value
             if z3.is_bv(var):
                 width = var.size()
-                terms.append(z3.And(z3.UGE(var, z3.BitVecVal(lo, width)), z3.ULE(var, z3.BitVecVal(hi, width))))
+                terms.append(z3.And(z3.UGE(var, z3.BitVecVal(lo, width, var.ctx)), z3.ULE(var, z3.BitVecVal(hi, width, var.ctx))))
             else:
                 terms.append(z3.And(var >= lo, var <= hi))
         else:
-            terms.append(z3.Or([var == (z3.BoolVal(x) if isinstance(x, bool) else x) for x in sorted(value)]))
-    return z3.And(terms)
+            terms.append(z3.Or([var == (z3.BoolVal(x, var.ctx) if isinstance(x, bool) else x)
+                                for x in sorted(value)]))
+    return z3.And(terms, v.ctx) if terms else z3.BoolVal(True, v.ctx)
 
 
 def endpoint_dims(side: str, point: dict[str, int | bool], universe: Universe,

@@ -35,7 +35,8 @@ class Encoder:
     def __init__(self, universe: Universe, semantics: Semantics):
         self.universe = universe
         self.semantics = semantics
-        self.vars = FlowVars.declare(universe)
+        self.ctx = z3.Context()
+        self.vars = FlowVars.declare(universe, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
 
     @classmethod
@@ -49,6 +50,14 @@ class Encoder:
             term = build()
             self._cache[key] = term
         return term
+
+    def all(self, terms: list[z3.BoolRef]) -> z3.BoolRef:
+        """Conjunction in this encoder's context; true when empty."""
+        return z3.And(terms, self.ctx) if terms else z3.BoolVal(True, self.ctx)
+
+    def any(self, terms: list[z3.BoolRef]) -> z3.BoolRef:
+        """Disjunction in this encoder's context; false when empty."""
+        return z3.Or(terms, self.ctx) if terms else z3.BoolVal(False, self.ctx)
 
     # -- well-formedness and concrete flows ---------------------------------------------
 
@@ -71,7 +80,7 @@ class Encoder:
     # -- selectors ------------------------------------------------------------------------
 
     def pod_selector(self, selector: LabelSelector, ep: EndpointVars) -> z3.BoolRef:
-        return self._memo(("podsel", selector, ep.side), lambda: z3.And(
+        return self._memo(("podsel", selector, ep.side), lambda: self.all(
             [self._requirement(r, ep.labels[r.key], dict(self.universe.pod_keys)[r.key])
              for r in selector.requirements]))
 
@@ -84,7 +93,7 @@ class Encoder:
                     terms.append(self._namespace_name_requirement(req, ep))
                 else:
                     terms.append(self._requirement(req, ep.ns_labels[req.key], ns_values[req.key]))
-            return z3.And(terms)
+            return self.all(terms)
         return self._memo(("nssel", selector, ep.side), build)
 
     @staticmethod
@@ -105,7 +114,7 @@ class Encoder:
             return z3.Or([ep.ns == i for i in indices])
         if req.operator is Operator.NOT_IN:
             return z3.And([ep.ns != i for i in indices])
-        return z3.BoolVal(req.operator is Operator.EXISTS)
+        return z3.BoolVal(req.operator is Operator.EXISTS, self.ctx)
 
     # -- policies, rules, peers, ports ------------------------------------------------------
 
@@ -137,15 +146,15 @@ class Encoder:
         v6 = self.vars.v6
         inside = address_in(ep, v6, ipaddress.ip_network(block.cidr))
         excluded = [address_in(ep, v6, ipaddress.ip_network(e)) for e in block.excepts]
-        eligible = z3.BoolVal(True) if self.semantics.ipblock_matches_pods else ep.kind != POD
-        return z3.And(eligible, inside, z3.Not(z3.Or(excluded)) if excluded else z3.BoolVal(True))
+        eligible = self.all([]) if self.semantics.ipblock_matches_pods else ep.kind != POD
+        return z3.And(eligible, inside, z3.Not(self.any(excluded)))
 
     def port(self, spec: PortSpec) -> z3.BoolRef:
         """S3.4.5 and S3.6; named ports resolve on the destination pod."""
         def build() -> z3.BoolRef:
             v = self.vars
             if spec.protocol == "SCTP" and self.semantics.sctp == "unsupported":
-                return z3.BoolVal(False)
+                return self.any([])
             proto = v.proto == PROTOCOLS.index(spec.protocol)
             if spec.port is None:
                 return proto
@@ -160,8 +169,8 @@ class Encoder:
         """S3.4.1: ports clause AND peers clause; empty lists match everything."""
         def build() -> z3.BoolRef:
             remote = self.vars.src if rule.direction is Direction.INGRESS else self.vars.dst
-            peers = z3.Or([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else z3.BoolVal(True)
-            ports = z3.Or([self.port(s) for s in rule.ports]) if rule.ports else z3.BoolVal(True)
+            peers = self.any([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else self.all([])
+            ports = self.any([self.port(s) for s in rule.ports]) if rule.ports else self.all([])
             return z3.And(peers, ports)
         return self._memo(("rule", policy.namespace, rule), build)
 
@@ -174,17 +183,17 @@ class Encoder:
         """S3.3: isolated iff some policy applies; then allowed iff some of its rules match."""
         subject = self.subject(direction)
         applying = [p for p in policies if p.applies(direction)]
-        isolated = z3.Or([self.selects(p, subject) for p in applying])
-        allows = [z3.And(self.selects(p, subject), z3.Or([self.rule(p, r) for r in p.rules(direction)]))
+        isolated = self.any([self.selects(p, subject) for p in applying])
+        allows = [z3.And(self.selects(p, subject), self.any([self.rule(p, r) for r in p.rules(direction)]))
                   for p in applying if p.rules(direction)]
         if direction is Direction.INGRESS and self.semantics.allow_from_local_node:
             allows.append(self.vars.src.kind == LOCAL_NODE)
-        return TierVerdict(decided=isolated, allow=z3.Or(allows))
+        return TierVerdict(decided=isolated, allow=self.any(allows))
 
     def direction_ok(self, policy_set: PolicySet, direction: Direction) -> z3.BoolRef:
         """Tiers in order; the first that decides wins; a non-pod end is never restricted."""
         tiers = [self.np_tier(policy_set.policies, direction)]
-        verdict: z3.BoolRef = z3.BoolVal(True)
+        verdict: z3.BoolRef = self.all([])
         for tier in reversed(tiers):
             verdict = z3.If(tier.decided, tier.allow, verdict)
         return z3.Or(self.subject(direction).kind != POD, verdict)

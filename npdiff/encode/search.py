@@ -34,9 +34,9 @@ class ClassSearch:
         target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
         timeout = encoder.semantics.timeout_ms
         wf = encoder.well_formed()
-        self.finder = make_solver(timeout)
+        self.finder = make_solver(encoder.ctx, timeout)
         self.finder.add(wf, target)
-        self.checker = make_solver(timeout)
+        self.checker = make_solver(encoder.ctx, timeout)
         self.checker.add(wf, z3.Not(target))
 
     def exists(self) -> bool:
@@ -55,7 +55,7 @@ class ClassSearch:
 
         Later cubes tend to be slivers left between earlier ones, so they are tried first.
         """
-        solver = make_solver(self.encoder.semantics.timeout_ms)
+        solver = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
         solver.add(self.encoder.well_formed())
         terms = [cube_term(f.cube, self.encoder.vars) for f in found]
         kept = list(range(len(found)))

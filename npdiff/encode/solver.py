@@ -16,10 +16,9 @@ class Answer(Enum):
     UNSAT = "unsat"
 
 
-def make_solver(timeout_ms: int) -> z3.Solver:
-    z3.set_param("smt.random_seed", 0)
-    z3.set_param("sat.random_seed", 0)
-    solver = z3.Solver()
+def make_solver(ctx: z3.Context, timeout_ms: int) -> z3.Solver:
+    """A solver in the analysis' own context, so no earlier analysis can change its answers."""
+    solver = z3.Solver(ctx=ctx)
     solver.set("random_seed", 0)
     solver.set("timeout", int(timeout_ms))
     return solver

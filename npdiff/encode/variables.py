@@ -47,27 +47,31 @@ class FlowVars:
     serves: dict[str, z3.BoolRef]   # destination named ports
 
     @classmethod
-    def declare(cls, universe: Universe) -> FlowVars:
+    def declare(cls, universe: Universe, ctx: z3.Context) -> FlowVars:
         def endpoint(side: str) -> EndpointVars:
             return EndpointVars(
                 side=side,
-                kind=z3.Int(f"{side}.kind"),
-                ns=z3.Int(f"{side}.ns"),
-                labels={k: z3.Int(f"{side}.label[{k}]") for k, _ in universe.pod_keys},
-                ns_labels={k: z3.Int(f"{side}.nslabel[{k}]") for k, _ in universe.ns_keys},
-                has_ip=z3.Bool(f"{side}.has_ip"),
-                ip4=z3.BitVec(f"{side}.ip4", 32),
-                ip6=z3.BitVec(f"{side}.ip6", 128),
+                kind=z3.Int(f"{side}.kind", ctx),
+                ns=z3.Int(f"{side}.ns", ctx),
+                labels={k: z3.Int(f"{side}.label[{k}]", ctx) for k, _ in universe.pod_keys},
+                ns_labels={k: z3.Int(f"{side}.nslabel[{k}]", ctx) for k, _ in universe.ns_keys},
+                has_ip=z3.Bool(f"{side}.has_ip", ctx),
+                ip4=z3.BitVec(f"{side}.ip4", 32, ctx),
+                ip6=z3.BitVec(f"{side}.ip6", 128, ctx),
             )
 
         return cls(
             src=endpoint("src"),
             dst=endpoint("dst"),
-            proto=z3.Int("proto"),
-            port=z3.Int("port"),
-            v6=z3.Bool("v6"),
-            serves={n: z3.Bool(f"dst.serves[{n}]") for n in universe.port_names},
+            proto=z3.Int("proto", ctx),
+            port=z3.Int("port", ctx),
+            v6=z3.Bool("v6", ctx),
+            serves={n: z3.Bool(f"dst.serves[{n}]", ctx) for n in universe.port_names},
         )
+
+    @property
+    def ctx(self) -> z3.Context:
+        return self.proto.ctx
 
     def well_formed(self, universe: Universe, semantics: Semantics) -> z3.BoolRef:
         """Ranges and the facts that tie variables together (S1.1.2)."""
@@ -107,10 +111,11 @@ class FlowVars:
         """Substitution pairs that pin every variable to the concrete flow."""
         ips = [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src) if ep.ip]
         v6 = bool(ips) and ips[0].version == 6
+        ctx = self.ctx
         pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = [
-            (self.proto, z3.IntVal(PROTOCOLS.index(flow.protocol))),
-            (self.port, z3.IntVal(flow.port)),
-            (self.v6, z3.BoolVal(v6)),
+            (self.proto, z3.IntVal(PROTOCOLS.index(flow.protocol), ctx)),
+            (self.port, z3.IntVal(flow.port, ctx)),
+            (self.v6, z3.BoolVal(v6, ctx)),
         ]
         for ep_vars, ep in ((self.src, flow.src), (self.dst, flow.dst)):
             pairs.extend(_endpoint_assignment(ep_vars, ep, universe, v6))
@@ -118,12 +123,13 @@ class FlowVars:
         for name, var in self.serves.items():
             serves = any(p.name == name and p.protocol == flow.protocol and p.port == flow.port
                          for p in dst_ports)
-            pairs.append((var, z3.BoolVal(serves)))
+            pairs.append((var, z3.BoolVal(serves, ctx)))
         return pairs
 
 
 def _endpoint_assignment(ep_vars: EndpointVars, ep: Pod | Address, universe: Universe,
                          v6: bool) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+    ctx = ep_vars.kind.ctx
     if isinstance(ep, Pod):
         kind = POD
         ns = universe.namespace_index(ep.namespace)
@@ -132,18 +138,18 @@ def _endpoint_assignment(ep_vars: EndpointVars, ep: Pod | Address, universe: Uni
         kind = LOCAL_NODE if ep.local_node else ADDRESS
         ns, labels, ns_labels = universe.other_namespace, {}, {}
     pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = [
-        (ep_vars.kind, z3.IntVal(kind)),
-        (ep_vars.ns, z3.IntVal(ns)),
+        (ep_vars.kind, z3.IntVal(kind, ctx)),
+        (ep_vars.ns, z3.IntVal(ns, ctx)),
     ]
     for key, values in universe.pod_keys:
-        pairs.append((ep_vars.labels[key], z3.IntVal(Universe.value_index(values, labels.get(key)))))
+        pairs.append((ep_vars.labels[key], z3.IntVal(Universe.value_index(values, labels.get(key)), ctx)))
     for key, values in universe.ns_keys:
-        pairs.append((ep_vars.ns_labels[key], z3.IntVal(Universe.value_index(values, ns_labels.get(key)))))
+        pairs.append((ep_vars.ns_labels[key], z3.IntVal(Universe.value_index(values, ns_labels.get(key)), ctx)))
     ip = ipaddress.ip_address(ep.ip) if ep.ip else None
     matching_family = ip is not None and (ip.version == 6) == v6
-    pairs.append((ep_vars.has_ip, z3.BoolVal(matching_family)))
-    pairs.append((ep_vars.ip4, z3.BitVecVal(int(ip) if matching_family and not v6 else 0, 32)))
-    pairs.append((ep_vars.ip6, z3.BitVecVal(int(ip) if matching_family and v6 else 0, 128)))
+    pairs.append((ep_vars.has_ip, z3.BoolVal(matching_family, ctx)))
+    pairs.append((ep_vars.ip4, z3.BitVecVal(int(ip) if matching_family and not v6 else 0, 32, ctx)))
+    pairs.append((ep_vars.ip6, z3.BitVecVal(int(ip) if matching_family and v6 else 0, 128, ctx)))
     return pairs
 
 
@@ -156,4 +162,6 @@ def address_in(ep: EndpointVars, v6: z3.BoolRef, net: ipaddress.IPv4Network | ip
     if net.prefixlen == 0:
         return z3.And(ep.has_ip, family)
     mask = ((1 << net.prefixlen) - 1) << (bits - net.prefixlen)
-    return z3.And(ep.has_ip, family, var & z3.BitVecVal(mask, bits) == z3.BitVecVal(int(net.network_address), bits))
+    ctx = var.ctx
+    return z3.And(ep.has_ip, family,
+                  var & z3.BitVecVal(mask, bits, ctx) == z3.BitVecVal(int(net.network_address), bits, ctx))

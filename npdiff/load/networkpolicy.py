@@ -71,14 +71,17 @@ class _PolicyReader:
                 if problem:
                     self.sink.error(line, "E-NP-15", path,
                                     f"invalid label {what} {text!r}: {problem}")
-        return self._name(meta), self._namespace(meta)
+        # A missing field is blamed on the `metadata:` line that should have held it.
+        missing_line = body.key_line("metadata")
+        return self._name(meta, missing_line), self._namespace(meta, missing_line)
 
-    def _name(self, meta: LinedMap) -> str | None:
+    def _name(self, meta: LinedMap, missing_line: int) -> str | None:
         name = self.fields.string(meta.get("name"), "metadata.name", meta.key_line("name"))
         if name is None and meta.get("name") is not None:
             return None  # a wrong type, already reported
         if not name:
-            self.sink.error(meta.key_line("name"), "E-NP-01", "metadata.name", "name is required")
+            self.sink.error(meta.key_lines.get("name", missing_line), "E-NP-01", "metadata.name",
+                            "name is required")
             return None
         problem = names.dns_subdomain(name)
         if problem:
@@ -87,8 +90,8 @@ class _PolicyReader:
             return None
         return name
 
-    def _namespace(self, meta: LinedMap) -> str | None:
-        line = meta.key_line("namespace")
+    def _namespace(self, meta: LinedMap, missing_line: int) -> str | None:
+        line = meta.key_lines.get("namespace", missing_line)
         namespace = self.fields.string(meta.get("namespace"), "metadata.namespace", line)
         if namespace is None and meta.get("namespace") is not None:
             return None

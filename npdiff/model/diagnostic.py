@@ -33,5 +33,5 @@ class InputError(Exception):
     """The input cannot be analysed; carries every error found, not just the first."""
 
     def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
-        self.diagnostics = tuple(sorted(diagnostics))
+        self.diagnostics = tuple(sorted(set(diagnostics)))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
