@@ -88,7 +88,7 @@ def policy_types(spec: dict) -> set:
     if types:
         return set(types)
     if spec.get("egress"):
-        return {"Ingress", "Egress"}
+        return {"Ingress"}
     return {"Ingress"}
 
 

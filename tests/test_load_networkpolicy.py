@@ -6,6 +6,8 @@ import io
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from npdiff.load import Loaded, load_policy_set
 from npdiff.model import InputError, IPBlock, LabelSelector, Requirement, Semantics
@@ -367,3 +369,33 @@ def test_error_messages_say_why():
     (diagnostic,) = info.value.diagnostics
     assert "quoted number" in diagnostic.message
     assert str(diagnostic).startswith("<stdin>:10: error E-NP-10: spec.ingress[0].ports[0].port:")
+
+
+def test_misspelt_kind_is_an_error_not_a_skip():
+    assert errors(HEAD.replace("kind: NetworkPolicy", "kind: Networkpolicy")) == [
+        ("E-NP-16", 2, "kind")]
+
+
+_FIELD_NAMES = ["podSelector", "namespaceSelector", "ipBlock", "cidr", "except", "from", "to",
+                "ports", "port", "endPort", "protocol", "matchLabels", "matchExpressions",
+                "key", "operator", "values", "ingress", "egress", "policyTypes", "app"]
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.floats(allow_nan=False),
+                     st.sampled_from(["TCP", "udp", "In", "Exists", "Ingress", "Egress", "http",
+                                      "10.0.0.0/8", "::/0", "10.0.0.1/33", "", "a/b", "80"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(_FIELD_NAMES), inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["podSelector", "ingress", "egress", "policyTypes"]),
+                       _VALUES, max_size=4))
+def test_arbitrary_specs_give_a_policy_or_input_error(spec_value):
+    import yaml
+
+    doc = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+           "metadata": {"name": "p", "namespace": "prod"}, "spec": spec_value}
+    try:
+        load(yaml.safe_dump(doc))
+    except InputError as exc:
+        assert exc.diagnostics and all(d.line > 0 for d in exc.diagnostics)

@@ -207,3 +207,11 @@ def test_too_large_file_is_refused(tmp_path, monkeypatch):
     assert found.code == "E-IO" and "larger than" in found.message
     (found,) = errors("-", stdin=(policy("p") * 3).encode())
     assert found.code == "E-IO" and found.file == "<stdin>"
+
+
+def test_json_on_stdin_with_tabs():
+    doc = {"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "j", "namespace": "prod"}, "spec": {"ingress": [{}]}}]}
+    loaded = load("-", stdin=json.dumps(doc, indent="\t").encode())
+    assert keys(loaded) == ["prod/j"] and loaded.policy_set.policies[0].span.line == 5

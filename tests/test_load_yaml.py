@@ -180,3 +180,20 @@ def test_yaml_like_text_never_raises_anything_but_input_error(text):
         load_policy_set(["-"], Semantics(), stdin=io.BytesIO(text.encode()))
     except InputError:
         pass
+
+
+def test_duplicate_key_path_names_the_enclosing_fields():
+    text = "spec:\n  ingress:\n  - ports:\n    - port: 80\n      port: 81\n"
+    found = only_error(text)
+    assert (found.line, found.path) == (5, "spec.ingress[0].ports[0]")
+
+
+def test_alias_budget_is_per_file_not_per_document():
+    from npdiff.load import yaml_reader
+
+    doc = "a: &a [" + ",".join(["x"] * 1000) + "]\nb: [" + ",".join(["*a"] * 500) + "]\n"
+    _, found = read(doc)
+    assert not found  # 500k expanded nodes: allowed once
+    _, found = read((doc + "---\n") * 3)
+    assert len(found) == 1 and "alias" in found[0].message
+    assert yaml_reader.MAX_ALIAS_NODES < 3 * 500 * 1001

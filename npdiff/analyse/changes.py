@@ -30,6 +30,8 @@ def object_changes(old: PolicySet, new: PolicySet) -> tuple[ObjectChange, ...]:
 
 def changed_fields(old_body: object, new_body: object) -> tuple[str, ...]:
     """Field paths such as `spec.ingress[0].ports[1].port` that differ between two objects."""
+    if old_body == new_body:
+        return ()
     delta = DeepDiff(old_body, new_body)
     return tuple(sorted({_field_path(p) for p in delta.affected_paths}))
 

@@ -62,10 +62,14 @@ def _addresses(cube: Cube, side: str, family: str | None) -> tuple[str, ...]:
 def _namespace(chosen: frozenset | None, universe: Universe) -> ValueConstraint | None:
     if chosen is None or len(chosen) == universe.other_namespace + 1:
         return None
-    named = [universe.namespaces[i] for i in range(universe.other_namespace) if i in chosen]
-    if universe.other_namespace in chosen:
-        return ValueConstraint("namespace", "not-in", tuple(n for n in universe.namespaces if n not in named))
-    return ValueConstraint("namespace", "in", tuple(named))
+    named = tuple(universe.namespaces[i] for i in range(universe.other_namespace) if i in chosen)
+    if universe.other_namespace not in chosen:
+        return ValueConstraint("namespace", "in", named)
+    excluded = tuple(n for n in universe.namespaces if n not in named)
+    if len(named) < len(excluded):
+        # Shorter to say which named namespaces are in than which are out.
+        return ValueConstraint("namespace", "in-or-unnamed", named)
+    return ValueConstraint("namespace", "not-in", excluded)
 
 
 def _label_constraints(key: str, chosen: frozenset | None, values: tuple[str, ...]) -> tuple[ValueConstraint, ...]:

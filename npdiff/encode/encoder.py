@@ -38,6 +38,7 @@ class Encoder:
         self.ctx = z3.Context()
         self.vars = FlowVars.declare(universe, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
+        self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
 
     @classmethod
     def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics) -> Encoder:
@@ -66,16 +67,6 @@ class Encoder:
 
     def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
         return self.vars.assignment(flow, self.universe)
-
-    @staticmethod
-    def holds(term: z3.BoolRef, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
-        """Evaluate a term on a fully concrete flow."""
-        value = z3.simplify(z3.substitute(term, *assignment))
-        if z3.is_true(value):
-            return True
-        if z3.is_false(value):
-            return False
-        raise AssertionError(f"term not concrete after substitution: {value}")
 
     # -- selectors ------------------------------------------------------------------------
 
@@ -200,8 +191,13 @@ class Encoder:
 
     def allowed(self, policy_set: PolicySet) -> z3.BoolRef:
         """S3.7.1: the connection needs the source's egress and the destination's ingress."""
-        return z3.And(self.direction_ok(policy_set, Direction.EGRESS),
-                      self.direction_ok(policy_set, Direction.INGRESS))
+        cached = self._allowed.get(id(policy_set))
+        if cached is None:
+            term = z3.And(self.direction_ok(policy_set, Direction.EGRESS),
+                          self.direction_ok(policy_set, Direction.INGRESS))
+            # Keyed by identity (hashing a large set is costly); the set is kept alive with it.
+            cached = self._allowed[id(policy_set)] = (policy_set, term)
+        return cached[1]
 
     # -- concrete flows ---------------------------------------------------------------------
 
@@ -214,10 +210,21 @@ class ConcreteFlow:
 
     def __init__(self, encoder: Encoder, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]):
         self._encoder = encoder
-        self._assignment = assignment
+        # A model that pins every variable evaluates any term in one pass over it, which is
+        # far cheaper than substituting the assignment into each term.
+        solver = z3.Solver(ctx=encoder.ctx)
+        solver.add([var == value for var, value in assignment])
+        if solver.check() != z3.sat:
+            raise AssertionError("a concrete flow's assignment is unsatisfiable")
+        self._model = solver.model()
 
     def _holds(self, term: z3.BoolRef) -> bool:
-        return Encoder.holds(term, self._assignment)
+        value = self._model.eval(term, model_completion=True)
+        if z3.is_true(value):
+            return True
+        if z3.is_false(value):
+            return False
+        raise AssertionError(f"term not concrete under the flow's model: {value}")
 
     def is_pod(self, direction: Direction) -> bool:
         return self._holds(self._encoder.subject(direction).kind == POD)

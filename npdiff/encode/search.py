@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import z3
 
 from npdiff.encode.cube import (
-    Cube, cube_term, cuts_for, domain, endpoint_dims, point_of,
+    Cube, cube_term, cuts_for, dimension_vars, domain, endpoint_dims, point_of,
 )
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.solver import Answer, check, make_solver
@@ -93,7 +93,7 @@ class ClassSearch:
         for dim in dims:
             if cube.get(dim) is None or dim.endswith(".kind"):
                 continue
-            cube = self._widen_dim(cube, dim, point)
+            cube = self._widen_dim(cube, dim)
         return cube
 
     def _atom(self, dim: str, point: dict[str, int | bool]):
@@ -112,22 +112,32 @@ class ClassSearch:
                 wider = wider.replace(dim, None)
         return wider if self.inside(wider) else cube
 
-    def _widen_dim(self, cube: Cube, dim: str, point: dict[str, int | bool]) -> Cube:
-        unconstrained = cube.replace(dim, None)
-        if self.inside(unconstrained):
-            return unconstrained
-        current = cube.get(dim)
-        if isinstance(current, tuple):
-            return self._widen_interval(cube, dim)
-        values = set(current)
-        for value in domain(dim, self.encoder.universe):
-            if value in values:
-                continue
-            trial = cube.replace(dim, frozenset(values | {value}))
-            if self.inside(trial):
-                values.add(value)
-                cube = trial
-        return cube
+    def _widen_dim(self, cube: Cube, dim: str) -> Cube:
+        if isinstance(cube.get(dim), tuple):
+            unconstrained = cube.replace(dim, None)
+            return unconstrained if self.inside(unconstrained) else self._widen_interval(cube, dim)
+        return self._widen_set(cube, dim)
+
+    def _widen_set(self, cube: Cube, dim: str) -> Cube:
+        """The cube is a product, so a value may join iff the cube with that value alone is
+        inside; ask the solver for values that are not (one check per bad value), rather
+        than trying every value of the domain."""
+        var = dimension_vars(self.encoder.vars)[dim]
+        others = cube_term(cube.replace(dim, None), self.encoder.vars)
+        bad: set = set()
+        self.checker.push()
+        try:
+            self.checker.add(others)
+            while check(self.checker, self.what) is Answer.SAT:
+                value = self.checker.model().eval(var, model_completion=True)
+                value = z3.is_true(value) if z3.is_bool(value) else value.as_long()
+                bad.add(value)
+                self.checker.add(var != value)
+        finally:
+            self.checker.pop()
+        if not bad:
+            return cube.replace(dim, None)
+        return cube.replace(dim, frozenset(v for v in domain(dim, self.encoder.universe) if v not in bad))
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound."""

@@ -7,6 +7,7 @@ form and reports every such leniency as W-04 (semantics.md §5.4).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class CIDR:
         return str(self.network)
 
 
+@functools.lru_cache(maxsize=8192)  # the same few CIDRs recur across a repository
 def parse_cidr(text: str) -> CIDR | str:
     """The network written as `text`, or the reason it is not a CIDR."""
     invalid = "must be a CIDR such as 10.0.0.0/8 or fd00::/64"

@@ -47,8 +47,9 @@ def line_of(value: Any, default: int) -> int:
 
 def plain(value: Any) -> Any:
     """A deep copy made of builtin dicts, lists and scalars (aliases are expanded)."""
+    # Scalars are most nodes: test for containers inline rather than recursing into each.
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v) if isinstance(v, (dict, list)) else v for v in value]
     return value

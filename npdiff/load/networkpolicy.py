@@ -158,9 +158,10 @@ class _PolicyReader:
                                 "(case-sensitive)")
                 return None
             types.append(direction)
-        if len(set(types)) < len(types):
+        repeated = sorted({t.policy_type for t in types if types.count(t) > 1})
+        if repeated:
             self.sink.warning(line, "W-15", "spec.policyTypes",
-                              f"duplicate entry {types[0].policy_type!r}; it counts once")
+                              f"{' and '.join(repeated)} listed more than once; counted once")
         result = frozenset(types)
         for direction in Direction:
             rules = spec.get(direction.value)
@@ -237,8 +238,9 @@ class _PolicyReader:
             else:
                 self.sink.warning(line, "W-04", path, message)
         if parsed.mapped:
-            self.sink.warning(line, "W-05", path, f"{text!r} is an IPv4-mapped IPv6 CIDR; "
-                                                  "it is treated as IPv6 and matches no IPv4 address")
+            self.sink.warning(line, "W-05", path,
+                              f"{text!r} is an IPv4-mapped IPv6 CIDR; it is treated as IPv6 "
+                              "and matches no IPv4 address")
 
     def ip_block(self, value: Any, path: str, line: int) -> IPBlock | None:
         block = self.fields.mapping(value, path, line, IPBLOCK_FIELDS)
@@ -262,7 +264,8 @@ class _PolicyReader:
         raw_excepts = block.get("except")
         excepts = []
         entries = self.fields.strings(raw_excepts, except_path, block.key_line("except"))
-        ok = len(entries) == len(raw_excepts) if isinstance(raw_excepts, list) else raw_excepts is None
+        ok = (len(entries) == len(raw_excepts) if isinstance(raw_excepts, list)
+              else raw_excepts is None)
         for exc_text, index, item_line in entries:
             exc_path = item(except_path, index)
             parsed_exc = parse_cidr(exc_text)

@@ -27,18 +27,23 @@ class Source:
 
     @property
     def is_json(self) -> bool:
-        return self.name.lower().endswith(".json")
+        """Named .json, or JSON by its first character (`kubectl get -o json | npdiff -`)."""
+        return self.name.lower().endswith(".json") or self.data.lstrip()[:1] in (b"{", b"[")
 
 
 def _error(out: list[Diagnostic], name: str, message: str) -> None:
     out.append(Diagnostic(name, 0, Severity.ERROR, E_IO, "", message))
 
 
+def _too_large(out: list[Diagnostic], name: str) -> None:
+    _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
+
+
 def _read_stream(stream: BinaryIO, name: str, out: list[Diagnostic]) -> Source | None:
     # Read one byte past the cap so that an oversized input is refused, never truncated.
     data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
+        _too_large(out, name)
         return None
     return Source(name, bytes(data))
 
@@ -48,7 +53,7 @@ def read_file(path: str, name: str, out: list[Diagnostic]) -> Source | None:
         with open(path, "rb") as stream:
             info = os.fstat(stream.fileno())
             if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
-                _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
+                _too_large(out, name)
                 return None
             return _read_stream(stream, name, out)
     except FileNotFoundError:

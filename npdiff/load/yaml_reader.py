@@ -31,7 +31,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     _BYTE_POSITIONS = False
 
 MAX_DEPTH = 128
-MAX_ALIAS_NODES = 100_000  # nodes that aliases may add to one document once expanded
+# Nodes that aliases may add to one file once expanded: per file, not per document, so
+# that many small bombs in one stream cannot add up to a large one.
+MAX_ALIAS_NODES = 1_000_000
 
 _T = "tag:yaml.org,2002:"
 STR, NULL, BOOL, INT, FLOAT = _T + "str", _T + "null", _T + "bool", _T + "int", _T + "float"
@@ -40,6 +42,9 @@ MERGE, SEQ, MAP = _T + "merge", _T + "seq", _T + "map"
 # stay plain, comparable scalars.
 _AS_TEXT = {_T + "timestamp", _T + "value", _T + "binary"}
 _CONTAINER_TAGS = {None, "!", SEQ, MAP}
+_CACHE_SIZE = 65_536
+_YAML_PLAIN: dict[str, tuple[str, Any]] = {}   # plain scalar text -> (tag, value)
+_JSON_PLAIN: dict[str, tuple[str, Any]] = {}
 _JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
 
 
@@ -88,32 +93,36 @@ class _Builder:
         self.sink = sink
         self.json_mode = json_mode
         self.documents: list[Document] = []
+        self.alias_nodes = 0
         self._start_document()
 
     def _start_document(self) -> None:
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.open_anchors: set[str] = set()
-        self.alias_nodes = 0
         self.root: Any = None
         self.root_line = 0
         self.broken = False
 
     def feed(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ScalarEvent):
-            tag, value = self._scalar(event)
+        kind = type(event)
+        if kind is ev.ScalarEvent:
+            if event.tag is None and not event.implicit[0]:
+                tag, value = STR, event.value  # quoted: always a string; the common case
+            else:
+                tag, value = self._scalar(event)
             if event.anchor is not None:
                 self.anchors[event.anchor] = (value, 1)
-            self._add(value, 1, _line(event), tag == MERGE)
-        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
+            self._add(value, 1, event.start_mark.line + 1, tag == MERGE)
+        elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             self._open(event)
-        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
+        elif kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
             self._close()
-        elif isinstance(event, ev.AliasEvent):
+        elif kind is ev.AliasEvent:
             self._alias(event)
-        elif isinstance(event, ev.DocumentStartEvent):
+        elif kind is ev.DocumentStartEvent:
             self._start_document()
-        elif isinstance(event, ev.DocumentEndEvent):
+        elif kind is ev.DocumentEndEvent:
             if self.root is not None and not self.broken:
                 self.documents.append(Document(self.root, self.root_line))
             self._start_document()
@@ -121,9 +130,27 @@ class _Builder:
     def _scalar(self, event: ev.ScalarEvent) -> tuple[str, Any]:
         text = event.value
         tag = event.tag
+        if tag is None and event.implicit[0]:
+            # Plain scalars repeat a lot (keys, protocols, selectors): resolve each text once.
+            cache = _JSON_PLAIN if self.json_mode else _YAML_PLAIN
+            found = cache.get(text)
+            if found is None:
+                found = self._resolve_plain(event)
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[text] = found
+            return found
+        return self._construct(event, tag)
+
+    def _resolve_plain(self, event: ev.ScalarEvent) -> tuple[str, Any]:
+        text = event.value
+        if self.json_mode and _JSON_LITERAL.fullmatch(text):
+            return STR, json.loads(text)
+        return self._construct(event, self.loader.resolve(yaml.ScalarNode, text, event.implicit))
+
+    def _construct(self, event: ev.ScalarEvent, tag: str | None) -> tuple[str, Any]:
+        text = event.value
         if tag is None or tag == "!":
-            if self.json_mode and event.implicit[0] and _JSON_LITERAL.fullmatch(text):
-                return STR, json.loads(text)
             tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
         if tag == STR:
             return tag, text
@@ -140,7 +167,8 @@ class _Builder:
             if tag == FLOAT:
                 return tag, self.loader.construct_yaml_float(node)
         except (KeyError, ValueError, TypeError):
-            raise _Abort(_line(event), f"{text!r} is not a valid value for tag {_short(tag)}") from None
+            raise _Abort(_line(event),
+                         f"{text!r} is not a valid value for tag {_short(tag)}") from None
         raise _Abort(_line(event), f"unsupported YAML tag {_short(tag)}")
 
     def _open(self, event: ev.CollectionStartEvent) -> None:
@@ -203,6 +231,17 @@ class _Builder:
             self._check_key_position(line)
         self._add(value, weight, line, False)
 
+    def _path(self) -> str:
+        """The field path of the key being read, for messages (`spec.ingress[0].ports`)."""
+        path = ""
+        for frame in self.stack:
+            if isinstance(frame.value, LinedList):
+                path += f"[{len(frame.value)}]"
+            elif frame.has_key:
+                key = str(frame.key)
+                path = f"{path}.{key}" if path else key
+        return path
+
     def _add(self, value: Any, weight: int, line: int, is_merge_key: bool) -> None:
         if not self.stack:
             self.root, self.root_line = value, line
@@ -221,7 +260,7 @@ class _Builder:
                 top.merges.append((value, line))
             elif top.key in container:
                 self.broken = True
-                self.sink.error(top.key_line, E_YAML, "",
+                self.sink.error(top.key_line, E_YAML, self._path(),
                                 f"duplicate key {top.key!r} (first at line "
                                 f"{container.key_line(top.key)})")
             else:
@@ -280,8 +319,11 @@ def read_documents(source: Source, sink: Sink) -> list[Document]:
     loader = _Loader(text)
     builder = _Builder(loader, sink, source.is_json)
     try:
-        while loader.check_event():
-            builder.feed(loader.get_event())
+        feed = builder.feed
+        event = loader.get_event()
+        while event is not None:
+            feed(event)
+            event = loader.get_event()
     except _Abort as exc:
         sink.error(exc.line, E_YAML, "", exc.message)
     except yaml.YAMLError as exc:

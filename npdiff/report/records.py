@@ -19,7 +19,7 @@ def endpoint(ep: Pod | Address) -> dict:
     out = {
         "namespace": ep.namespace,
         "labels": dict(sorted(ep.labels)),
-        "namespace_labels": dict(sorted(ep.namespace_label_map.items())),
+        "namespace_labels": dict(sorted(ep.namespace_labels)),
         "ports": [{"name": p.name, "port": p.port, "protocol": p.protocol} for p in ep.ports],
     }
     if ep.ip is not None:

@@ -53,6 +53,10 @@ def region_text(r: EndpointRegion) -> str:
     elif r.namespace.op == "in":
         names = ", ".join(r.namespace.values)
         parts.append(f"in namespace {names}" if len(r.namespace.values) == 1 else f"in namespaces {names}")
+    elif r.namespace.op == "in-or-unnamed":
+        named = " or ".join(r.namespace.values)
+        parts.append(f"in namespace {named} or a namespace no policy names" if named
+                     else "in a namespace no policy names")
     else:
         parts.append("in any namespace but " + ", ".join(r.namespace.values))
     if r.namespace_labels:
