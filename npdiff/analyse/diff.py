@@ -6,7 +6,7 @@ from npdiff.analyse.changes import object_changes
 from npdiff.analyse.evaluate import decide
 from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
 from npdiff.encode import Encoder, Undecided
-from npdiff.encode.cube import witness_flow
+from npdiff.encode.cube import readable_point, witness_flow
 from npdiff.encode.search import ClassSearch, Found
 from npdiff.model import PolicySet, Semantics
 from npdiff.model.result import DiffResult, FlowClass, Verdict
@@ -48,7 +48,7 @@ def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicyS
                                "more classes exist")
                 break
             found.append(item)
-        found = search.irredundant(found)
+        found = search.simplify(found)
     except Undecided as exc:
         reasons.append(f"listing incomplete: {exc}")
     classes = [_flow_class(item, encoder, old, new) for item in found]
@@ -57,9 +57,12 @@ def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicyS
 
 def _flow_class(item: Found, encoder: Encoder, old: PolicySet, new: PolicySet) -> FlowClass:
     universe = encoder.universe
-    witness = witness_flow(item.point, universe, encoder.semantics)
-    before, after = decide(encoder, old, witness), decide(encoder, new, witness)
-    if before.allowed == after.allowed:
+    for point in (readable_point(item.point, item.cube), item.point):
+        witness = witness_flow(point, universe, encoder.semantics)
+        before, after = decide(encoder, old, witness), decide(encoder, new, witness)
+        if before.allowed != after.allowed:
+            break
+    else:
         raise AssertionError("witness flow does not differ between the two sides")
     return FlowClass(
         src=endpoint_region(item.cube, "src", universe),

@@ -173,3 +173,26 @@ def _labels(point: dict[str, int | bool], prefix: str,
             continue
         labels.append((key, values[index - 1] if index <= len(values) else fresh_value(values)))
     return tuple(labels)
+
+
+_NICE_ADDRESSES = {
+    "ip4": [int(ipaddress.IPv4Address(a)) for a in ("203.0.113.7", "198.51.100.7", "192.0.2.7", "10.0.0.7")],
+    "ip6": [int(ipaddress.IPv6Address(a)) for a in ("2001:db8::7", "fd00::7")],
+}
+
+
+def readable_point(point: dict[str, int | bool], cube: Cube) -> dict[str, int | bool]:
+    """Move a witness's addresses to documentation addresses where the cube allows it.
+
+    Every point of a cube is inside the difference, so this keeps the witness real while
+    sparing the reader addresses such as 0.0.0.0.
+    """
+    out = dict(point)
+    for dim in ("src.ip4", "src.ip6", "dst.ip4", "dst.ip6"):
+        allowed = cube.get(dim)
+        lo, hi = allowed if isinstance(allowed, tuple) else (0, 2 ** 128)
+        for candidate in _NICE_ADDRESSES[dim[-3:]]:
+            if lo <= candidate <= hi:
+                out[dim] = candidate
+                break
+    return out

@@ -50,6 +50,10 @@ class ClassSearch:
             self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
             yield Found(point, cube)
 
+    def simplify(self, found: list[Found]) -> list[Found]:
+        """Merge cubes that differ in one dimension, then drop the ones the rest cover."""
+        return self.irredundant(merge(found, self.encoder.universe))
+
     def irredundant(self, found: list[Found]) -> list[Found]:
         """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
 
@@ -174,3 +178,42 @@ def _atom_index(cuts: tuple[int, ...], value: int) -> int:
         else:
             high = mid - 1
     return low
+
+
+def merge(found: list[Found], universe) -> list[Found]:
+    """Join two cubes that agree on every dimension but one, where their union is a cube:
+    any two value sets, or two intervals that touch or overlap."""
+    items = list(found)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                joined = _join(items[i].cube, items[j].cube, universe)
+                if joined is not None:
+                    items[i] = Found(items[i].point, joined)
+                    del items[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return items
+
+
+def _join(a: Cube, b: Cube, universe) -> Cube | None:
+    da, db = dict(a.dims), dict(b.dims)
+    if da.keys() != db.keys():
+        return None
+    differing = [d for d in da if da[d] != db[d]]
+    if len(differing) != 1:
+        return None
+    dim = differing[0]
+    x, y = da[dim], db[dim]
+    if isinstance(x, tuple):
+        if max(x[0], y[0]) > min(x[1], y[1]) + 1:
+            return None
+        cuts, top = cuts_for(dim, universe)
+        lo, hi = min(x[0], y[0]), max(x[1], y[1])
+        return a.replace(dim, None if (lo, hi) == (cuts[0], top) else (lo, hi))
+    values = x | y
+    return a.replace(dim, None if values >= set(domain(dim, universe)) else values)
