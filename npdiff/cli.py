@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, IntEnum
 from typing import BinaryIO, Optional, TextIO
@@ -295,6 +295,11 @@ def execute(argv: Sequence[str], env: Environment) -> int:
         _env = previous
 
 
+def wants_colour(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org) or TERM=dumb."""
+    return stream.isatty() and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
 def run(argv: Sequence[str], stdin: bytes | None = None, colour: bool = False) -> CliResult:
     """Run the CLI in-process; stdout and stderr are captured as text."""
     out, err = io.StringIO(), io.StringIO()
@@ -306,8 +311,8 @@ def run(argv: Sequence[str], stdin: bytes | None = None, colour: bool = False) -
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: buffers output so that a failure never leaves half a report."""
     out, err = io.StringIO(), io.StringIO()
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    env = Environment(stdin=sys.stdin.buffer, stdout=out, stderr=err, colour=colour)
+    env = Environment(stdin=sys.stdin.buffer, stdout=out, stderr=err,
+                      colour=wants_colour(sys.stdout, os.environ))
     code = execute(list(sys.argv[1:] if argv is None else argv), env)
     sys.stderr.write(err.getvalue())
     sys.stdout.write(out.getvalue())

@@ -1,0 +1,206 @@
+"""The whole CLI in-process: exit codes, streams, errors without tracebacks, undecided."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from npdiff.cli import run, wants_colour
+from npdiff.encode import Undecided
+
+DENY_DB = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-db, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"""
+
+ALLOW_WEB = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: web}}}]
+      ports: [{port: 5432}]
+"""
+
+
+@pytest.fixture
+def sides(tmp_path: Path) -> tuple[Path, Path]:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "deny.yaml").write_text(DENY_DB)
+    (new / "deny.yaml").write_text(DENY_DB)
+    (new / "allow.yaml").write_text(ALLOW_WEB)
+    return old, new
+
+
+def test_default_command_is_diff(sides: tuple[Path, Path]) -> None:
+    old, new = sides
+    short = run([str(old), str(new), "-o", "json"])
+    long = run(["diff", str(old), str(new), "-o", "json"])
+    assert short == long
+    assert short.exit_code == 1
+    report = json.loads(short.stdout)
+    assert report["verdict"] == "different"
+    assert len(report["newly_allowed"]) == 1 and report["newly_blocked"] == []
+    flow_class = report["newly_allowed"][0]
+    assert flow_class["protocols"] == ["TCP"] and flow_class["ports"] == [[5432, 5432]]
+    assert flow_class["new"]["ingress"]["allowed_by"][0]["policy"] == "prod/allow-web"
+    assert flow_class["new"]["ingress"]["allowed_by"][0]["line"] == 7
+
+
+def test_same_side_twice_is_equivalent(sides: tuple[Path, Path]) -> None:
+    old, _ = sides
+    result = run([str(old), str(old)])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("equivalent")
+
+
+def test_stdin_side(sides: tuple[Path, Path]) -> None:
+    old, new = sides
+    result = run(["-", str(new), "-o", "json"], stdin=DENY_DB.encode())
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["summary"]["old_policies"] == 1
+
+
+def test_empty_directory_is_an_empty_set(tmp_path: Path, sides: tuple[Path, Path]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run([str(empty), str(sides[0]), "-o", "json"])
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["newly_blocked"]) == 1
+
+
+@pytest.mark.parametrize("body, code", [
+    ("kind: [", "E-YAML"),
+    (DENY_DB.replace("podSelector:", "podSelectr:"), "E-NP-16"),
+    (DENY_DB.replace("[Ingress]", "[ingress]"), "E-NP-03"),
+    (ALLOW_WEB.replace("{port: 5432}", "{port: 5432.5}"), "E-NP-16"),
+    (ALLOW_WEB.replace("{port: 5432}", "{port: '5432'}"), "E-NP-10"),
+    ("!!python/object/apply:os.system ['echo pwned']\n", "E-YAML"),
+])
+def test_bad_input_exits_2_with_location_and_no_traceback(tmp_path: Path, body: str, code: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(body)
+    result = run([str(bad), str(bad)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert code in result.stderr
+    assert f"{bad}:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_all_errors_are_reported_together(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(DENY_DB.replace("[Ingress]", "[ingress]"))
+    (tmp_path / "b.yaml").write_text(ALLOW_WEB.replace("{port: 5432}", "{port: 0}"))
+    result = run([str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 2
+    assert "E-NP-03" in result.stderr and "E-NP-09" in result.stderr
+
+
+def test_duplicate_policy_names_are_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(DENY_DB)
+    (tmp_path / "b.yaml").write_text(DENY_DB)
+    result = run([str(tmp_path), str(tmp_path)])
+    assert result.exit_code == 2 and "a.yaml" in result.stderr and "b.yaml" in result.stderr
+
+
+def test_non_utf8_and_missing_path(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("metadata: {name: caf\xe9}\n".encode("latin-1"))
+    result = run([str(bad), str(bad)])
+    assert result.exit_code == 2 and "UTF-8" in result.stderr
+    missing = run([str(tmp_path / "nope"), str(bad)])
+    assert missing.exit_code == 2 and "nope" in missing.stderr
+
+
+def test_alias_bomb_is_rejected(tmp_path: Path) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    result = run([str(bomb), str(bomb)])
+    assert result.exit_code == 2 and "alias" in result.stderr
+
+
+def test_undecided_is_exit_3_never_equivalent(sides: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_answer(solver, what):
+        raise Undecided(f"{what}: solver answered unknown (timeout)")
+    monkeypatch.setattr("npdiff.encode.search.check", no_answer)
+    old, new = sides
+    result = run([str(old), str(new), "-o", "json"])
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "undecided" and "timeout" in report["reason"]
+
+
+def test_max_classes_says_the_listing_is_incomplete(tmp_path: Path, sides: tuple[Path, Path]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "many.yaml").write_text(ALLOW_WEB)
+    result = run([str(empty), str(tmp_path / "many.yaml"), "--max-classes", "1", "-o", "json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert report["complete"] is False and "--max-classes 1" in report["reason"]
+    assert len(report["newly_blocked"]) == 1
+    text = run([str(empty), str(tmp_path / "many.yaml"), "--max-classes", "1"]).stdout
+    assert "incomplete" in text
+
+
+def test_eval_single_flow(sides: tuple[Path, Path]) -> None:
+    _, new = sides
+    allowed = run(["eval", str(new), "--from", "prod/app=web", "--to", "prod/app=db", "--port", "5432", "-o", "json"])
+    denied = run(["eval", str(new), "--from", "dev/app=web", "--to", "prod/app=db", "--port", "5432/TCP", "-o", "json"])
+    assert allowed.exit_code == denied.exit_code == 0
+    assert json.loads(allowed.stdout)[0]["allowed"] is True
+    assert json.loads(denied.stdout)[0]["allowed"] is False
+    text = run(["eval", str(new), "--from", "203.0.113.7", "--to", "prod/app=db", "--port", "5432"]).stdout
+    assert text.startswith("DENY")
+
+
+def test_eval_flows_file_keeps_input_order(sides: tuple[Path, Path], tmp_path: Path) -> None:
+    _, new = sides
+    db = {"namespace": "prod", "labels": {"app": "db"}, "namespace_labels": {}, "ports": []}
+    web = {"namespace": "prod", "labels": {"app": "web"}, "namespace_labels": {}, "ports": []}
+    flows = [{"src": web, "dst": db, "protocol": "TCP", "port": p} for p in (5433, 5432, 1)]
+    path = tmp_path / "flows.jsonl"
+    path.write_text("\n".join(json.dumps(f) for f in flows) + "\n")
+    result = run(["eval", str(new), "--flows", str(path), "-o", "json"])
+    assert [d["allowed"] for d in json.loads(result.stdout)] == [False, True, False]
+
+
+def test_eval_needs_flows_or_one_flow(sides: tuple[Path, Path]) -> None:
+    result = run(["eval", str(sides[1])])
+    assert result.exit_code == 2 and "--flows" in result.stderr
+
+
+def test_colour_only_when_asked(sides: tuple[Path, Path]) -> None:
+    old, new = sides
+    assert "\033[" in run([str(old), str(new)], colour=True).stdout
+    assert "\033[" not in run([str(old), str(new)]).stdout
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_wants_colour_honours_no_color() -> None:
+    assert wants_colour(_Tty(), {}) is True
+    assert wants_colour(_Tty(), {"NO_COLOR": "1"}) is False
+    assert wants_colour(io.StringIO(), {}) is False
+
+
+def test_version() -> None:
+    result = run(["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("npdiff ")
