@@ -36,7 +36,7 @@ def pod_labels(pod: dict) -> dict:
 def namespace_labels(pod: dict) -> dict:
     """S1.1.2: the namespace always carries kubernetes.io/metadata.name=<name>."""
     labels = dict(pod.get("namespace_labels") or {})
-    labels[METADATA_NAME] = pod["namespace"]
+    pass
     return labels
 
 
@@ -88,7 +88,7 @@ def policy_types(spec: dict) -> set:
     if types:
         return set(types)
     if spec.get("egress"):
-        return {"Ingress"}
+        return {"Ingress", "Egress"}
     return {"Ingress"}
 
 

@@ -36,7 +36,10 @@ def endpoint_region(cube: Cube, side: str, universe: Universe) -> EndpointRegion
                       for c in _label_constraints(key, cube.get(f"{side}.nslabel[{key}]"), values))
     named_ports = tuple((name, True in chosen) for name in universe.port_names
                         if (chosen := cube.get(f"{side}.serves[{name}]")) is not None and len(chosen) == 1)
-    return EndpointRegion(kind="pod", namespace=_namespace(cube.get(f"{side}.ns"), universe),
+    namespace = _namespace(cube.get(f"{side}.ns"), universe)
+    named_in = tuple(n for n in universe.namespaces if n not in namespace.values) \
+        if namespace is not None and namespace.op == "not-in" else ()
+    return EndpointRegion(kind="pod", namespace=namespace, named_namespaces_in=named_in,
                           labels=labels, namespace_labels=ns_labels, named_ports=named_ports,
                           addresses=addresses, family=family if addresses else None)
 
@@ -65,11 +68,7 @@ def _namespace(chosen: frozenset | None, universe: Universe) -> ValueConstraint 
     named = tuple(universe.namespaces[i] for i in range(universe.other_namespace) if i in chosen)
     if universe.other_namespace not in chosen:
         return ValueConstraint("namespace", "in", named)
-    excluded = tuple(n for n in universe.namespaces if n not in named)
-    if len(named) < len(excluded):
-        # Shorter to say which named namespaces are in than which are out.
-        return ValueConstraint("namespace", "in-or-unnamed", named)
-    return ValueConstraint("namespace", "not-in", excluded)
+    return ValueConstraint("namespace", "not-in", tuple(n for n in universe.namespaces if n not in named))
 
 
 def _label_constraints(key: str, chosen: frozenset | None, values: tuple[str, ...]) -> tuple[ValueConstraint, ...]:

@@ -81,6 +81,9 @@ class EndpointRegion:
 
     kind: str
     namespace: ValueConstraint | None = None            # None: any namespace
+    # With a "not-in" namespace: the named namespaces that are in (the rest of the region
+    # is every namespace no policy names), for a shorter text where that list is shorter.
+    named_namespaces_in: tuple[str, ...] = ()
     labels: tuple[ValueConstraint, ...] = ()            # unlisted keys: any
     namespace_labels: tuple[ValueConstraint, ...] = ()
     named_ports: tuple[tuple[str, bool], ...] = ()      # (name, serves the flow's port?)

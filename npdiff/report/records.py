@@ -60,6 +60,7 @@ def region(r: EndpointRegion) -> dict:
     return {
         "kind": r.kind,
         "namespace": None if r.namespace is None else {"op": r.namespace.op, "values": list(r.namespace.values)},
+        "named_namespaces_in": list(r.named_namespaces_in),
         "labels": [constraint(c) for c in r.labels],
         "namespace_labels": [constraint(c) for c in r.namespace_labels],
         "named_ports": [{"name": n, "serves_port": s} for n, s in r.named_ports],

@@ -53,9 +53,9 @@ def region_text(r: EndpointRegion) -> str:
     elif r.namespace.op == "in":
         names = ", ".join(r.namespace.values)
         parts.append(f"in namespace {names}" if len(r.namespace.values) == 1 else f"in namespaces {names}")
-    elif r.namespace.op == "in-or-unnamed":
-        named = " or ".join(r.namespace.values)
-        parts.append(f"in namespace {named} or a namespace no policy names" if named
+    elif len(r.namespace.values) > 3 and len(r.named_namespaces_in) < len(r.namespace.values):
+        named = ", ".join(r.named_namespaces_in)
+        parts.append(f"in namespace {named} or one no policy names" if named
                      else "in a namespace no policy names")
     else:
         parts.append("in any namespace but " + ", ".join(r.namespace.values))
