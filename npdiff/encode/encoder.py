@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
@@ -212,9 +213,9 @@ class ConcreteFlow:
         self._encoder = encoder
         # A model that pins every variable evaluates any term in one pass over it, which is
         # far cheaper than substituting the assignment into each term.
-        solver = z3.Solver(ctx=encoder.ctx)
+        solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
         solver.add([var == value for var, value in assignment])
-        if solver.check() != z3.sat:
+        if check(solver, "a concrete flow") is not Answer.SAT:
             raise AssertionError("a concrete flow's assignment is unsatisfiable")
         self._model = solver.model()
 
