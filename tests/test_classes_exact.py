@@ -1,0 +1,90 @@
+"""Flow classes are exact: a sampled flow lies in a reported class iff the oracle says the
+two sides disagree on it in that direction (design.md §6: the classes cover the whole
+difference and nothing else). Regions are matched by a plain reading of the JSON schema.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, note, settings
+
+import oracle
+from examples.runner import run_diff
+from test_property import SCALE, SETTINGS, diff_options, flow_batches, related_sets
+
+
+def _value_ok(constraint: dict, value: str | None) -> bool:
+    op, values = constraint["op"], constraint["values"]
+    if op == "in":
+        return value in values
+    if op == "not-in":
+        return value is None or value not in values
+    if op == "exists":
+        return value is not None
+    if op == "absent":
+        return value is None
+    assert op == "absent-or-in", op
+    return value is None or value in values
+
+
+def _endpoint_in(region: dict, endpoint: dict, flow: dict) -> bool:
+    is_pod = "namespace" in endpoint
+    if region["kind"] == "any":
+        return True
+    if region["kind"] == "address":
+        if is_pod:
+            return False
+        address = ipaddress.ip_address(endpoint["ip"])
+        if region["family"] and region["family"] != f"IPv{address.version}":
+            return False
+        return not region["addresses"] or any(
+            address in ipaddress.ip_network(c) for c in region["addresses"]
+            if ipaddress.ip_network(c).version == address.version)
+    if not is_pod:
+        return False
+    namespace = region["namespace"]
+    if namespace is not None:
+        inside = endpoint["namespace"] in namespace["values"]
+        if inside != (namespace["op"] == "in"):
+            return False
+    labels = endpoint.get("labels", {})
+    ns_labels = dict(endpoint.get("namespace_labels", {}))
+    if not all(_value_ok(c, labels.get(c["key"])) for c in region["labels"]):
+        return False
+    if not all(_value_ok(c, ns_labels.get(c["key"])) for c in region["namespace_labels"]):
+        return False
+    for entry in region["named_ports"]:
+        serves = any(p["name"] == entry["name"] and p["protocol"] == flow["protocol"] and p["port"] == flow["port"]
+                     for p in endpoint.get("ports", []))
+        if serves != entry["serves_port"]:
+            return False
+    return True
+
+
+def _in_class(flow_class: dict, flow: dict) -> bool:
+    return (flow["protocol"] in flow_class["protocols"]
+            and any(lo <= flow["port"] <= hi for lo, hi in flow_class["ports"])
+            and _endpoint_in(flow_class["src"], flow["src"], flow)
+            and _endpoint_in(flow_class["dst"], flow["dst"], flow))
+
+
+@settings(max_examples=30 * SCALE, **SETTINGS)
+@given(pair=related_sets(), flows=flow_batches(max_size=25), options=diff_options)
+def test_classes_cover_exactly_the_difference(pair, flows, options):
+    old, new = pair
+    with tempfile.TemporaryDirectory() as directory:
+        result, report = run_diff(Path(directory), old, new, options)
+    assert result.exit_code in (0, 1), result.stderr
+    assert report["complete"]
+    for flow in flows:
+        if flow["src"].get("local_node") and options.get("allow_from_local_node", True):
+            continue  # exempt on both sides (S6.4); not part of the symbolic flow space
+        before, after = oracle.allowed(old, flow, **options), oracle.allowed(new, flow, **options)
+        opened = any(_in_class(c, flow) for c in report["newly_allowed"])
+        closed = any(_in_class(c, flow) for c in report["newly_blocked"])
+        note(f"flow {flow}: oracle old={before} new={after}, in opened={opened} closed={closed}")
+        assert opened == (after and not before)
+        assert closed == (before and not after)
