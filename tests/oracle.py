@@ -36,7 +36,7 @@ def pod_labels(pod: dict) -> dict:
 def namespace_labels(pod: dict) -> dict:
     """S1.1.2: the namespace always carries kubernetes.io/metadata.name=<name>."""
     labels = dict(pod.get("namespace_labels") or {})
-    pass
+    labels[METADATA_NAME] = pod["namespace"]
     return labels
 
 

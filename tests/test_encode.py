@@ -98,7 +98,7 @@ def test_search_covers_a_single_port_opening_with_one_class() -> None:
     opened = policy("prod", "web", sel(label("app", "web")), rule(ports=(PortSpec("TCP", 8443),)))
     old, new = PolicySet((deny,)), PolicySet((deny, opened))
     encoder = Encoder.for_sets([old, new], Semantics())
-    found = list(ClassSearch(encoder, new, old, "opened").classes())
+    found = list(ClassSearch.difference(encoder, new, old, "opened").classes())
     assert len(found) == 1
     cube = dict(found[0].cube.dims)
     assert cube["port"] == (8443, 8443)
@@ -106,14 +106,14 @@ def test_search_covers_a_single_port_opening_with_one_class() -> None:
     assert "src.kind" not in cube  # any source at all
     witness = witness_flow(found[0].point, encoder.universe, encoder.semantics)
     assert allowed(new, witness) and not allowed(old, witness)
-    assert list(ClassSearch(encoder, old, new, "closed").classes()) == []
+    assert list(ClassSearch.difference(encoder, old, new, "closed").classes()) == []
 
 
 def test_witness_uses_fresh_values_for_other_atoms() -> None:
     ps = PolicySet((policy("prod", "p", sel(Requirement("app", Operator.NOT_IN, ("web",))),
                            types=INGRESS),))
     encoder = Encoder.for_sets([ps], Semantics())
-    found = next(ClassSearch(encoder, PolicySet(), ps, "closed").classes())
+    found = next(ClassSearch.difference(encoder, PolicySet(), ps, "closed").classes())
     witness = witness_flow(found.point, encoder.universe, encoder.semantics)
     assert isinstance(witness.dst, Pod) and witness.dst.namespace == "prod"
     assert dict(witness.dst.labels).get("app") != "web"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -36,7 +37,9 @@ SETTINGS = dict(
 # --- vocabulary ------------------------------------------------------------------------
 
 POLICY_NAMESPACES = ["ns1", "ns2", "ns3"]
-FLOW_NAMESPACES = POLICY_NAMESPACES + ["ns4"]  # ns4: a namespace no policy mentions
+# "default" holds the policies written without metadata.namespace (S3.1.1);
+# ns4 is a namespace no policy mentions.
+FLOW_NAMESPACES = POLICY_NAMESPACES + ["default", "ns4"]
 METADATA_NAME = "kubernetes.io/metadata.name"
 POD_VALUES = {"app": ["a", "b", "c"], "tier": ["x", "y"]}
 NS_VALUES = {"env": ["p", "d"], METADATA_NAME: POLICY_NAMESPACES}
@@ -59,7 +62,7 @@ ADDRESS_IPS = {
 }
 PORT_NUMBERS = [53, 80, 443, 1000, 2000, 8080]
 PORT_RANGES = [(80, 443), (1000, 2000), (53, 53), (443, 8080)]
-FLOW_PORTS = [53, 79, 80, 81, 443, 999, 1000, 1500, 2000, 2001, 8080, 9090]
+FLOW_PORTS = [53, 80, 443, 1000, 1500, 8080, 9090]
 CONTAINER_PORTS = [
     {"name": "http", "port": 80, "protocol": "TCP"},
     {"name": "http", "port": 8080, "protocol": "TCP"},
@@ -122,13 +125,19 @@ def port_entries(draw):
     return entry
 
 
+def optional_list(draw, element, sizes=(None, 0, 1, 1, 1, 2, 2)):
+    """An absent (None), empty or short list; weights fixed so that lists are seldom empty."""
+    size = draw(st.sampled_from(sizes))
+    return None if size is None else [draw(element) for _ in range(size)]
+
+
 @st.composite
 def rules(draw, peer_key: str):
     rule = {}
-    peer_list = draw(st.one_of(st.none(), st.lists(peers, max_size=2)))
+    peer_list = optional_list(draw, peers)
     if peer_list is not None:
         rule[peer_key] = peer_list
-    port_list = draw(st.one_of(st.none(), st.lists(port_entries(), max_size=2)))
+    port_list = optional_list(draw, port_entries())
     if port_list is not None:
         rule["ports"] = port_list
     return rule
@@ -137,14 +146,16 @@ def rules(draw, peer_key: str):
 @st.composite
 def policy_specs(draw):
     spec = {}
-    selector = draw(st.one_of(st.just("absent"), st.none(), pod_selectors))
+    selector = draw(st.sampled_from(["absent", None, {}, "draw", "draw"]))
+    if selector == "draw":
+        selector = draw(pod_selectors)
     if selector != "absent":
         spec["podSelector"] = selector
     types = draw(st.sampled_from([None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"], ["Egress", "Ingress"]]))
     if types is not None:
         spec["policyTypes"] = types
     for direction, peer_key in (("ingress", "from"), ("egress", "to")):
-        rule_list = draw(st.one_of(st.none(), st.lists(rules(peer_key), max_size=2)))
+        rule_list = optional_list(draw, rules(peer_key))
         if rule_list is not None:
             spec[direction] = rule_list
     return spec
@@ -156,7 +167,10 @@ def policy_sets(draw, prefix="p"):
     specs = draw(st.lists(policy_specs(), min_size=1, max_size=4))
     policies = []
     for i, spec in enumerate(specs):
-        metadata = {"name": f"{prefix}{i}", "namespace": draw(st.sampled_from(namespaces))}
+        metadata = {"name": f"{prefix}{i}"}
+        namespace = draw(st.sampled_from([*namespaces] * 4 + [None]))
+        if namespace:
+            metadata["namespace"] = namespace
         policies.append(
             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec}
         )
@@ -169,58 +183,96 @@ def policy_sets(draw, prefix="p"):
 def labels_from(draw, values: dict) -> dict:
     labels = {}
     for key, choices in values.items():
-        value = draw(st.sampled_from([None, *choices, OTHER.get(key, "other")]))
+        value = draw(st.sampled_from([None, *choices, *choices, OTHER.get(key, "other")]))
         if value is not None:
             labels[key] = value
     return labels
 
 
+def port_candidates(entry: dict) -> list[int]:
+    """Destination ports on and next to the edges of one `ports` entry."""
+    port, end = entry.get("port"), entry.get("endPort")
+    if isinstance(port, str):
+        return sorted({p["port"] for p in CONTAINER_PORTS if p["name"] == port})
+    if port is None:
+        return FLOW_PORTS
+    edges = {port - 1, port, port + 1}
+    if end is not None:
+        edges |= {(port + end) // 2, end - 1, end, end + 1}
+    return sorted(edges)
+
+
 @st.composite
-def flow_batches(draw, min_size=15, max_size=30):
-    """Flows that share one view of the namespaces (their labels never contradict)."""
+def flow_batches(draw, policy_lists=(), min_size=15, max_size=30):
+    """Flows over the vocabulary; about half are aimed at a random rule of the policies.
+
+    All flows of a batch share one view of the namespaces (their labels never contradict).
+    """
     ns_labels = {ns: labels_from(draw, {"env": NS_VALUES["env"]}) for ns in FLOW_NAMESPACES}
+    policies = [p for policy_list in policy_lists for p in policy_list]
 
     @st.composite
-    def pods(draw, family):
-        namespace = draw(st.sampled_from(FLOW_NAMESPACES))
-        ports, names = [], set()
-        for entry in draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique_by=lambda p: p["name"])):
-            names.add(entry["name"])
-            ports.append(dict(entry))
+    def pods(draw, family, namespace=None):
+        namespace = namespace or draw(st.sampled_from(FLOW_NAMESPACES))
+        unique_names = st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique_by=lambda p: p["name"])
         return {
             "namespace": namespace,
             "labels": labels_from(draw, POD_VALUES),
             "namespace_labels": dict(ns_labels[namespace]),
-            "ports": ports,
+            "ports": [dict(p) for p in draw(unique_names)],
             "ip": draw(st.sampled_from(POD_IPS[family])),
         }
 
+    def address(family):
+        return st.builds(lambda ip: {"ip": ip}, st.sampled_from(ADDRESS_IPS[family]))
+
     @st.composite
-    def flows(draw):
+    def random_flows(draw):
         family = draw(st.sampled_from([4, 4, 6]))
         kinds = draw(st.sampled_from([("pod", "pod"), ("pod", "pod"), ("pod", "ip"), ("ip", "pod")]))
-        src = draw(pods(family)) if kinds[0] == "pod" else {"ip": draw(st.sampled_from(ADDRESS_IPS[family]))}
-        dst = draw(pods(family)) if kinds[1] == "pod" else {"ip": draw(st.sampled_from(ADDRESS_IPS[family]))}
+        src = draw(pods(family) if kinds[0] == "pod" else address(family))
+        dst = draw(pods(family) if kinds[1] == "pod" else address(family))
         if kinds[0] == "ip" and draw(st.integers(0, 3)) == 0:
             src["local_node"] = True
         return {
             "src": src,
             "dst": dst,
-            "protocol": draw(st.sampled_from(PROTOCOLS)),
+            "protocol": draw(st.sampled_from(["TCP", "TCP", "UDP", "SCTP"])),
             "port": draw(st.sampled_from(FLOW_PORTS)),
         }
 
-    return draw(st.lists(flows(), min_size=min_size, max_size=max_size))
+    @st.composite
+    def aimed_flows(draw):
+        """A flow whose subject pod is in the namespace of a policy, on the edges of a rule."""
+        policy = draw(st.sampled_from(policies))
+        family = draw(st.sampled_from([4, 4, 6]))
+        direction = draw(st.sampled_from(["ingress", "egress"]))
+        rule = draw(st.sampled_from(policy["spec"].get(direction) or [{}]))
+        subject = draw(pods(family, policy["metadata"].get("namespace", "default")))
+        peer = draw(st.one_of(pods(family), address(family)))
+        if direction == "ingress" and "namespace" not in peer and draw(st.booleans()):
+            peer["local_node"] = True
+        entry = draw(st.sampled_from(rule.get("ports") or [{}]))
+        protocol = entry.get("protocol") or "TCP"
+        return {
+            "src": peer if direction == "ingress" else subject,
+            "dst": subject if direction == "ingress" else peer,
+            "protocol": draw(st.sampled_from([protocol, protocol, protocol, *PROTOCOLS])),
+            "port": draw(st.sampled_from(port_candidates(entry))),
+        }
+
+    flows = st.one_of(random_flows(), aimed_flows()) if policies else random_flows()
+    return draw(st.lists(flows, min_size=min_size, max_size=max_size))
 
 
 eval_options = st.fixed_dictionaries(
-    {},
-    optional={
+    {
+        "default_namespace": st.sampled_from(["default", "default", "ns1"]),
         "ipblock_matches_pods": st.booleans(),
         "allow_from_local_node": st.booleans(),
         "endport": st.sampled_from(["range", "first-port"]),
         "sctp": st.sampled_from(["supported", "unsupported"]),
-    },
+    }
 )
 
 
@@ -231,9 +283,10 @@ def oracle_verdicts(policies, flows, options):
 # --- (a) eval agrees with the oracle ---------------------------------------------------
 
 
-@settings(max_examples=50 * SCALE, **SETTINGS)
-@given(policies=policy_sets(), flows=flow_batches(), options=eval_options)
-def test_eval_agrees_with_oracle(policies, flows, options):
+@settings(max_examples=100 * SCALE, **SETTINGS)
+@given(data=st.data(), policies=policy_sets(), options=eval_options)
+def test_eval_agrees_with_oracle(data, policies, options):
+    flows = data.draw(flow_batches([policies], min_size=30, max_size=60), label="flows")
     with tempfile.TemporaryDirectory() as directory:
         result, verdicts = run_eval(Path(directory), policies, flows, options)
     assert result.exit_code == 0, result.stderr
@@ -289,12 +342,41 @@ diff_options = st.one_of(
 )
 
 
-@settings(max_examples=35 * SCALE, **SETTINGS)
-@given(pair=related_sets(), flows=flow_batches(max_size=20), options=diff_options)
-def test_diff_witnesses_agree_with_oracle(pair, flows, options):
+POD_CIDRS = [None, None, ["10.0.0.0/8", "fd00::/8"], ["10.0.0.0/16", "2001:db8::/32"]]
+
+
+def in_universe(flow: dict, pod_cidrs) -> bool:
+    """With --pod-cidr, pods have addresses inside the ranges and other endpoints outside."""
+    if not pod_cidrs:
+        return True
+    networks = [ipaddress.ip_network(c) for c in pod_cidrs]
+    for endpoint in (flow["src"], flow["dst"]):
+        if "ip" not in endpoint:
+            return False
+        address = ipaddress.ip_address(endpoint["ip"])
+        inside = any(address.version == n.version and address in n for n in networks)
+        if inside != ("namespace" in endpoint):
+            return False
+    return True
+
+
+@settings(max_examples=60 * SCALE, **SETTINGS)
+@given(
+    data=st.data(),
+    pair=related_sets(),
+    options=diff_options,
+    pod_ips=st.booleans(),
+    pod_cidrs=st.sampled_from(POD_CIDRS),
+)
+def test_diff_witnesses_agree_with_oracle(data, pair, options, pod_ips, pod_cidrs):
     old, new = pair
+    options = {**options, "ipblock_matches_pods": pod_ips}
+    cli_options = {**options, "pod_cidr": pod_cidrs if pod_ips else None}
+    flows = data.draw(flow_batches([old, new], min_size=20, max_size=40), label="flows")
+    if pod_ips:
+        flows = [f for f in flows if in_universe(f, pod_cidrs)]
     with tempfile.TemporaryDirectory() as directory:
-        result, report = run_diff(Path(directory), old, new, options)
+        result, report = run_diff(Path(directory), old, new, cli_options)
     assert result.exit_code in (0, 1, 3), result.stderr
     assert "Traceback" not in result.stderr
     verdict = report["verdict"]
@@ -316,6 +398,8 @@ def test_diff_witnesses_agree_with_oracle(pair, flows, options):
     for key, want_old, want_new in (("newly_allowed", False, True), ("newly_blocked", True, False)):
         for flow_class in report[key]:
             witness = flow_class["witness"]
+            if pod_ips:
+                assert in_universe(witness, pod_cidrs), f"witness outside --pod-cidr {pod_cidrs}: {witness}"
             got = (oracle.allowed(old, witness, **options), oracle.allowed(new, witness, **options))
             assert got == (want_old, want_new), f"{key} witness {witness}: oracle old/new = {got}"
             assert flow_class["old"]["allowed"] is want_old
@@ -361,12 +445,12 @@ def rewrites(draw):
     return policies, rewritten
 
 
-@settings(max_examples=30 * SCALE, **SETTINGS)
-@given(pair=rewrites())
-def test_equivalent_rewrites(pair):
+@settings(max_examples=40 * SCALE, **SETTINGS)
+@given(pair=rewrites(), options=eval_options)
+def test_equivalent_rewrites(pair, options):
     policies, rewritten = pair
     with tempfile.TemporaryDirectory() as directory:
-        result, report = run_diff(Path(directory), policies, rewritten)
+        result, report = run_diff(Path(directory), policies, rewritten, options)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert report["verdict"] == "equivalent"
     assert report["newly_allowed"] == [] and report["newly_blocked"] == []

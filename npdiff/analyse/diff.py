@@ -22,8 +22,8 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
     if old.policies == new.policies:
         return DiffResult(Verdict.EQUIVALENT, **common)
     encoder = Encoder.for_sets([old, new], semantics)
-    opened = ClassSearch(encoder, new, old, "newly allowed flows")
-    closed = ClassSearch(encoder, old, new, "newly blocked flows")
+    opened = ClassSearch.difference(encoder, new, old, "newly allowed flows")
+    closed = ClassSearch.difference(encoder, old, new, "newly blocked flows")
     try:
         any_opened, any_closed = opened.exists(), closed.exists()
     except Undecided as exc:

@@ -27,17 +27,21 @@ class Found:
 
 
 class ClassSearch:
-    def __init__(self, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str):
-        """Target: the flows `allowed_by` allows and `denied_by` does not."""
+    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str):
+        """Cover `target`, a region of well-formed flows; `what` names it in messages."""
         self.encoder = encoder
         self.what = what
-        target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
         timeout = encoder.semantics.timeout_ms
         wf = encoder.well_formed()
         self.finder = make_solver(encoder.ctx, timeout)
         self.finder.add(wf, target)
         self.checker = make_solver(encoder.ctx, timeout)
         self.checker.add(wf, z3.Not(target))
+
+    @classmethod
+    def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str) -> ClassSearch:
+        """The flows `allowed_by` allows and `denied_by` does not."""
+        return cls(encoder, z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by))), what)
 
     def exists(self) -> bool:
         return check(self.finder, self.what) is Answer.SAT

@@ -11,7 +11,7 @@ CLI_PATH = Path(__file__).resolve().parents[2] / "npdiff" / "cli.py"
 
 
 def cli_flags(options: dict) -> list[str]:
-    """Oracle keyword options (plus self_traffic) -> npdiff flags."""
+    """Oracle keyword options (plus self_traffic and pod_cidr) -> npdiff flags."""
     flags = []
     if options.get("ipblock_matches_pods"):
         flags.append("--ipblock-matches-pods")
@@ -20,6 +20,8 @@ def cli_flags(options: dict) -> list[str]:
     for key in ("endport", "sctp", "self_traffic", "default_namespace"):
         if key in options:
             flags += ["--" + key.replace("_", "-"), str(options[key])]
+    for cidr in options.get("pod_cidr") or []:
+        flags += ["--pod-cidr", cidr]
     return flags
 
 
