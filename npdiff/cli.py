@@ -74,7 +74,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 IpblockMatchesPods = typer.Option(False, "--ipblock-matches-pods",
                                   help="ipBlock also matches pod addresses (S6.1; Calico-like).")
-PodCidr = typer.Option([], "--pod-cidr", help="Pod address range for --ipblock-matches-pods (repeatable).")
+PodCidr = typer.Option([], "--pod-cidr", metavar="CIDR", help="Pod address range for --ipblock-matches-pods (repeatable).")
 LocalNode = typer.Option(True, "--allow-from-local-node/--no-allow-from-local-node",
                          help="Ingress from a pod's own node is always allowed (S6.4).")
 SelfOpt = typer.Option(SelfTraffic.allow, "--self-traffic", help="A pod reaching itself (S6.5).")
@@ -82,8 +82,18 @@ EndPortOpt = typer.Option(EndPort.range, "--endport", help="How endPort is enfor
 SctpOpt = typer.Option(Sctp.supported, "--sctp", help="Whether SCTP rules are enforced (S6.8).")
 DefaultNs = typer.Option("default", "--default-namespace", help="Namespace of policies that name none (S3.1.1).")
 StrictCidr = typer.Option(False, "--strict-cidr", help="Reject non-canonical CIDRs instead of warning (W-04).")
-Timeout = typer.Option(60.0, "--timeout", min=0.1, help="Budget of one solver check, in seconds.")
+Timeout = typer.Option(60.0, "--timeout", min=0.1, max=86400.0,
+                       help="Budget of one solver check, in seconds.")
 OutputOpt = typer.Option(Output.text, "-o", "--output", help="Output format.")
+
+
+def _namespace_name(text: str) -> str:
+    from npdiff.model import names
+
+    problem = names.dns_label(text)
+    if problem:
+        raise typer.BadParameter(f"{text!r} {problem}", param_hint="--default-namespace")
+    return text
 
 
 def _semantics(ipblock_matches_pods: bool, pod_cidr: list[str], allow_from_local_node: bool,
@@ -91,7 +101,7 @@ def _semantics(ipblock_matches_pods: bool, pod_cidr: list[str], allow_from_local
                strict_cidr: bool, timeout: float) -> Semantics:
     return Semantics(ipblock_matches_pods=ipblock_matches_pods, pod_cidrs=tuple(_pod_cidrs(pod_cidr)),
                      allow_from_local_node=allow_from_local_node, self_traffic=self_traffic.value,
-                     endport=endport.value, sctp=sctp.value, default_namespace=default_namespace,
+                     endport=endport.value, sctp=sctp.value, default_namespace=_namespace_name(default_namespace),
                      strict_cidr=strict_cidr, timeout_ms=int(timeout * 1000))
 
 
@@ -128,8 +138,8 @@ def _load(paths: Sequence[str], semantics: Semantics):
 
 @app.command("diff")
 def diff_command(
-    old: str = typer.Argument(..., help="Old policy set: a file, a directory, or - for stdin."),
-    new: str = typer.Argument(..., help="New policy set: a file, a directory, or - for stdin."),
+    old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, or - for stdin."),
+    new: str = typer.Argument(..., metavar="NEW", help="New policy set: a file, a directory, or - for stdin."),
     output: Output = OutputOpt,
     max_classes: int = typer.Option(100, "--max-classes", min=1,
                                     help="Stop listing flow classes after this many per direction; "
@@ -185,7 +195,7 @@ def _diff_exit(verdict: Verdict) -> ExitStatus:
 
 @app.command("eval")
 def eval_command(
-    policies: list[str] = typer.Argument(..., help="Policy files or directories (- for stdin)."),
+    policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     flows: Optional[str] = typer.Option(None, "--flows", help="JSON Lines file of flows (design.md §4.2), - for stdin."),
     src: Optional[str] = typer.Option(None, "--from", help="Source: an IP address, or NAMESPACE[/key=value,...]."),
     dst: Optional[str] = typer.Option(None, "--to", help="Destination: an IP address, or NAMESPACE[/key=value,...]."),
@@ -216,8 +226,8 @@ def eval_command(
         raise typer.BadParameter("give --flows FILE, or --from, --to and --port for one flow")
     if flows is not None and (src or dst or port):
         raise typer.BadParameter("give either --flows or --from/--to/--port, not both")
-    if flows == "-" and "-" in policies:
-        raise typer.BadParameter("policies and flows cannot both come from stdin")
+    if flows == "-" and "-" in policies or policies.count("-") > 1:
+        raise typer.BadParameter("standard input (-) can be read only once")
     loaded = _load(policies, semantics)
     _write_diagnostics(loaded.diagnostics)
     if flows is not None:
@@ -249,6 +259,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version_cal
 # -- entry points ---------------------------------------------------------------------------------
 
 _COMMANDS = {"diff", "eval"}
+MAX_SHOWN_ERRORS = 200
 _ROOT_FLAGS = {"--help", "-h", "--version"}
 
 
@@ -270,14 +281,17 @@ def execute(argv: Sequence[str], env: Environment) -> int:
         except typer.Exit as exc:
             code = exc.exit_code
         except typer.TyperException as exc:
-            env.stderr.write(f"npdiff: {exc.format_message()}\n")
+            message = exc.format_message()
+            env.stderr.write(f"{message}\n" if message.startswith("Usage:") else f"npdiff: {message}\n")
             return ExitStatus.ERROR
         except typer.Abort:
             env.stderr.write("npdiff: aborted\n")
             return ExitStatus.ERROR
         except InputError as exc:
-            for d in exc.diagnostics:
+            for d in exc.diagnostics[:MAX_SHOWN_ERRORS]:
                 env.stderr.write(f"{d}\n")
+            if len(exc.diagnostics) > MAX_SHOWN_ERRORS:
+                env.stderr.write(f"… and {len(exc.diagnostics) - MAX_SHOWN_ERRORS} more\n")
             errors = sum(1 for d in exc.diagnostics if d.severity is Severity.ERROR)
             env.stderr.write(f"npdiff: {errors} error{'s' if errors != 1 else ''} in the input; nothing analysed\n")
             return ExitStatus.ERROR

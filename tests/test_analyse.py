@@ -7,7 +7,7 @@ from npdiff.analyse.regions import _label_constraints, endpoint_region
 from npdiff.encode.cube import Cube
 from npdiff.encode.search import Found, merge
 from npdiff.encode.universe import Universe
-from npdiff.model import PolicySet, SourceObject, Span
+from npdiff.model import PolicySet, Semantics, SourceObject, Span
 from npdiff.model.result import ValueConstraint
 from npdiff.report.text import constraint_text
 
@@ -38,7 +38,7 @@ def _universe() -> Universe:
 
 def test_namespace_region_names_the_excluded_namespaces() -> None:
     cube = Cube((("dst.kind", frozenset({0})), ("dst.ns", frozenset({1, 2}))))
-    region = endpoint_region(cube, "dst", _universe())
+    region = endpoint_region(cube, "dst", _universe(), Semantics())
     assert region.namespace == ValueConstraint("namespace", "not-in", ("dev",))
     assert region.named_namespaces_in == ("prod",)
 

@@ -204,3 +204,78 @@ def test_wants_colour_honours_no_color() -> None:
 def test_version() -> None:
     result = run(["--version"])
     assert result.exit_code == 0 and result.stdout.startswith("npdiff ")
+
+
+def _policy(name: str, spec: str) -> str:
+    return f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: prod}}\nspec:\n{spec}"
+
+
+def test_linked_directories_are_followed_once(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "prod"
+    real.mkdir(parents=True)
+    (real / "deny.yaml").write_text(DENY_DB)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "prod").symlink_to(real, target_is_directory=True)
+    (repo / "loop").symlink_to(repo, target_is_directory=True)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run([str(empty), str(repo), "-o", "json"])
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["summary"]["new_policies"] == 1
+
+
+def test_a_name_no_namespace_can_have_selects_nothing(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text(_policy("a", "  podSelector: {}\n  ingress: [{from: [{namespaceSelector: "
+                                "{matchLabels: {kubernetes.io/metadata.name: Bad_NS}}}]}]\n"))
+    new = tmp_path / "new.yaml"
+    new.write_text(_policy("a", "  podSelector: {}\n"))
+    result = run([str(old), str(new)])
+    assert result.exit_code == 0, result.stdout
+    assert "W-10" in result.stderr
+
+
+def test_flow_ends_of_two_families_are_an_error(tmp_path: Path, sides: tuple[Path, Path]) -> None:
+    flows = tmp_path / "flows.jsonl"
+    flows.write_text('{"src": {"ip": "1.2.3.4"}, "dst": {"namespace": "prod", "ip": "2001:db8::5"}, "port": 80}\n')
+    result = run(["eval", str(sides[1]), "--flows", str(flows)])
+    assert result.exit_code == 2 and "E-FLOW" in result.stderr and "family" in result.stderr
+
+
+ISOLATED_BOTH = "  podSelector: {}\n  policyTypes: [Egress, Ingress]\n"
+
+
+def test_ipv4_pod_cidr_leaves_ipv6_pods_unconstrained(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    old.write_text(_policy("a", ISOLATED_BOTH))
+    new = tmp_path / "new.yaml"
+    new.write_text(_policy("a", ISOLATED_BOTH + '  egress: [{to: [{ipBlock: {cidr: "2001:db8::/32"}}]}]\n'))
+    result = run([str(old), str(new), "--ipblock-matches-pods", "--pod-cidr", "10.0.0.0/8"])
+    assert result.exit_code == 1
+
+
+def test_pod_cidr_witnesses_are_well_formed(tmp_path: Path) -> None:
+    import ipaddress
+    old = tmp_path / "old.yaml"
+    old.write_text(_policy("a", ISOLATED_BOTH))
+    new = tmp_path / "new.yaml"
+    block = "{ipBlock: {cidr: 0.0.0.0/0, except: [10.1.0.0/16]}}"
+    new.write_text(_policy("a", ISOLATED_BOTH + f"  ingress: [{{from: [{block}]}}]\n  egress: [{{to: [{block}]}}]\n"))
+    result = run([str(old), str(new), "--ipblock-matches-pods", "--pod-cidr", "10.0.0.0/8", "-o", "json"])
+    report = json.loads(result.stdout)
+    pods = ipaddress.ip_network("10.0.0.0/8")
+    assert report["newly_allowed"]
+    for flow_class in report["newly_allowed"]:
+        src, dst = flow_class["witness"]["src"], flow_class["witness"]["dst"]
+        assert src["ip"] != dst["ip"]
+        for end in (src, dst):
+            assert (ipaddress.ip_address(end["ip"]) in pods) == ("namespace" in end)
+        for region in (flow_class["src"], flow_class["dst"]):
+            if region["kind"] == "pod":
+                assert all(ipaddress.ip_network(c).subnet_of(pods) for c in region["addresses"])
+
+
+def test_timeout_must_be_finite(sides: tuple[Path, Path]) -> None:
+    result = run([str(sides[0]), str(sides[1]), "--timeout", "inf"])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr

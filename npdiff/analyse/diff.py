@@ -57,7 +57,10 @@ def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicyS
 
 def _flow_class(item: Found, encoder: Encoder, old: PolicySet, new: PolicySet) -> FlowClass:
     universe = encoder.universe
-    for point in (readable_point(item.point, item.cube), item.point):
+    # Pods carry addresses under --ipblock-matches-pods, with facts (distinct ends, pod
+    # CIDRs) that a moved address could break: keep the solver's own point there.
+    moved = () if encoder.semantics.ipblock_matches_pods else (readable_point(item.point, item.cube),)
+    for point in (*moved, item.point):
         witness = witness_flow(point, universe, encoder.semantics)
         before, after = decide(encoder, old, witness), decide(encoder, new, witness)
         if before.allowed != after.allowed:
@@ -65,8 +68,8 @@ def _flow_class(item: Found, encoder: Encoder, old: PolicySet, new: PolicySet) -
     else:
         raise AssertionError("witness flow does not differ between the two sides")
     return FlowClass(
-        src=endpoint_region(item.cube, "src", universe),
-        dst=endpoint_region(item.cube, "dst", universe),
+        src=endpoint_region(item.cube, "src", universe, encoder.semantics),
+        dst=endpoint_region(item.cube, "dst", universe, encoder.semantics),
         protocols=protocols_of(item.cube),
         ports=ports_of(item.cube),
         witness=witness,

@@ -7,6 +7,7 @@ import ipaddress
 from npdiff.encode.cube import Cube
 from npdiff.encode.universe import ABSENT, Universe
 from npdiff.encode.variables import POD
+from npdiff.model import Semantics
 from npdiff.model.policy import PROTOCOLS
 from npdiff.model.result import EndpointRegion, ValueConstraint
 
@@ -22,14 +23,14 @@ def ports_of(cube: Cube) -> tuple[tuple[int, int], ...]:
     return ((1, 65535),) if chosen is None else (tuple(chosen),)
 
 
-def endpoint_region(cube: Cube, side: str, universe: Universe) -> EndpointRegion:
+def endpoint_region(cube: Cube, side: str, universe: Universe, semantics: Semantics) -> EndpointRegion:
     kind = cube.get(f"{side}.kind")
     family = _family(cube)
-    addresses = _addresses(cube, side, family)
     if kind is None:
         return EndpointRegion(kind="any")
     if POD not in kind:
-        return EndpointRegion(kind="address", addresses=addresses, family=family)
+        return EndpointRegion(kind="address", addresses=_addresses(cube, side, ()), family=family)
+    addresses = _addresses(cube, side, semantics.pod_cidrs)
     labels = tuple(c for key, values in universe.pod_keys
                    for c in _label_constraints(key, cube.get(f"{side}.label[{key}]"), values))
     ns_labels = tuple(c for key, values in universe.ns_keys
@@ -51,14 +52,20 @@ def _family(cube: Cube) -> str | None:
     return "IPv6" if True in chosen else "IPv4"
 
 
-def _addresses(cube: Cube, side: str, family: str | None) -> tuple[str, ...]:
+def _addresses(cube: Cube, side: str, within: tuple[str, ...]) -> tuple[str, ...]:
+    """The address range of one end as CIDRs, cut to `within` (pod CIDRs) where given."""
     for dim, make in ((f"{side}.ip4", ipaddress.IPv4Address), (f"{side}.ip6", ipaddress.IPv6Address)):
         chosen = cube.get(dim)
-        if chosen is not None:
-            lo, hi = chosen
-            return tuple(str(n) for n in ipaddress.summarize_address_range(make(lo), make(hi)))
-    if family is not None:
-        return ("0.0.0.0/0",) if family == "IPv4" else ("::/0",)
+        if chosen is None:
+            continue
+        lo, hi = chosen
+        spans = [(lo, hi)]
+        nets = [ipaddress.ip_network(c) for c in within]
+        nets = [n for n in nets if n.version == make(0).version]
+        if nets:
+            spans = [(max(lo, int(n.network_address)), min(hi, int(n.broadcast_address))) for n in nets]
+            spans = [(a, b) for a, b in spans if a <= b]
+        return tuple(str(n) for a, b in spans for n in ipaddress.summarize_address_range(make(a), make(b)))
     return ()
 
 

@@ -67,7 +67,7 @@ class Encoder:
         return self._memo(("wf",), lambda: self.vars.well_formed(self.universe, self.semantics))
 
     def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
-        return self.vars.assignment(flow, self.universe)
+        return self.vars.assignment(flow, self.universe, self.semantics)
 
     # -- selectors ------------------------------------------------------------------------
 
@@ -100,12 +100,13 @@ class Encoder:
         return var == 0
 
     def _namespace_name_requirement(self, req: Requirement, ep: EndpointVars) -> z3.BoolRef:
-        """The name label always exists and equals the namespace (S1.1.2)."""
-        indices = [self.universe.namespace_index(v) for v in req.values]
+        """The name label always exists and equals the namespace (S1.1.2); a value that is
+        not a valid namespace name (W-10) is the name of no namespace."""
+        indices = [self.universe.namespaces.index(v) for v in req.values if v in self.universe.namespaces]
         if req.operator is Operator.IN:
-            return z3.Or([ep.ns == i for i in indices])
+            return self.any([ep.ns == i for i in indices])
         if req.operator is Operator.NOT_IN:
-            return z3.And([ep.ns != i for i in indices])
+            return self.all([ep.ns != i for i in indices])
         return z3.BoolVal(req.operator is Operator.EXISTS, self.ctx)
 
     # -- policies, rules, peers, ports ------------------------------------------------------

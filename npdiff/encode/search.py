@@ -89,8 +89,8 @@ class ClassSearch:
 
     def widen(self, point: dict[str, int | bool]) -> Cube:
         universe, semantics = self.encoder.universe, self.encoder.semantics
-        dims = ["v6", *endpoint_dims("src", point, universe, semantics),
-                *endpoint_dims("dst", point, universe, semantics), "proto", "port"]
+        dims = [*endpoint_dims("src", point, universe, semantics),
+                *endpoint_dims("dst", point, universe, semantics), "proto", "port", "v6"]
         cube = Cube(())
         for dim in dims:
             cube = cube.replace(dim, self._atom(dim, point))
@@ -101,6 +101,8 @@ class ClassSearch:
         for dim in dims:
             if cube.get(dim) is None or dim.endswith(".kind"):
                 continue
+            if dim == "v6" and any(d.endswith((".ip4", ".ip6")) for d, _ in cube.dims):
+                continue  # an address range belongs to one family: keep the family with it
             cube = self._widen_dim(cube, dim)
         return cube
 

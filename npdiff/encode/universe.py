@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from npdiff.model import LabelSelector, NetworkPolicy, PolicySet, Semantics
+from npdiff.model import names
 from npdiff.model.flow import METADATA_NAME
 
 ABSENT = 0  # index of "key absent" in every label domain
@@ -52,7 +53,7 @@ class Universe:
         namespaces: set[str] = set()
         pod_keys: dict[str, set[str]] = {}
         ns_keys: dict[str, set[str]] = {}
-        names: set[str] = set()
+        port_names: set[str] = set()
         ports: set[int] = {1}
         v4: set[int] = {0}
         v6: set[int] = {0}
@@ -62,7 +63,8 @@ class Universe:
                 return
             for req in selector.requirements:
                 if keys is ns_keys and req.key == METADATA_NAME:
-                    namespaces.update(req.values)
+                    # A name no namespace can have (W-10) matches no namespace at all.
+                    namespaces.update(v for v in req.values if names.dns_label(v) is None)
                     continue
                 keys.setdefault(req.key, set()).update(req.values)
 
@@ -88,7 +90,7 @@ class Universe:
                                 add_cidr(exc)
                     for spec in rule.ports:
                         if isinstance(spec.port, str):
-                            names.add(spec.port)
+                            port_names.add(spec.port)
                         elif isinstance(spec.port, int):
                             end = spec.port
                             if spec.end_port is not None and semantics.endport == "range":
@@ -102,7 +104,7 @@ class Universe:
             namespaces=tuple(sorted(namespaces)),
             pod_keys=tuple((k, tuple(sorted(v))) for k, v in sorted(pod_keys.items())),
             ns_keys=tuple((k, tuple(sorted(v))) for k, v in sorted(ns_keys.items())),
-            port_names=tuple(sorted(names)),
+            port_names=tuple(sorted(port_names)),
             port_cuts=tuple(sorted(ports)),
             v4_cuts=tuple(sorted(v4)),
             v6_cuts=tuple(sorted(v6)),

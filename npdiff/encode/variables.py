@@ -95,21 +95,32 @@ class FlowVars:
         if universe.ns_keys:
             facts.append(z3.Implies(same_named_ns, z3.And(
                 [self.src.ns_labels[k] == self.dst.ns_labels[k] for k, _ in universe.ns_keys])))
-        if semantics.ipblock_matches_pods and semantics.pod_cidrs:
+        if semantics.ipblock_matches_pods:
             facts.extend(self._pod_address_facts(semantics))
         return z3.And(facts)
 
     def _pod_address_facts(self, semantics: Semantics) -> list[z3.BoolRef]:
-        """With --pod-cidr, pods live inside the pod CIDRs and addresses outside them."""
-        facts = []
-        for ep in (self.src, self.dst):
-            inside = z3.Or([address_in(ep, self.v6, ipaddress.ip_network(c)) for c in semantics.pod_cidrs])
-            facts.append(z3.If(ep.is_pod, inside, z3.Not(inside)))
+        """When ipBlocks see pod addresses, the two ends of a flow have different addresses,
+        and with --pod-cidr pods live inside the pod CIDRs of the flow's family and other
+        endpoints outside them; a family without a pod CIDR leaves pods anywhere in it."""
+        facts = [z3.If(self.v6, self.src.ip6 != self.dst.ip6, self.src.ip4 != self.dst.ip4)]
+        for version, family in ((4, z3.Not(self.v6)), (6, self.v6)):
+            nets = [ipaddress.ip_network(c) for c in semantics.pod_cidrs]
+            nets = [n for n in nets if n.version == version]
+            if not nets:
+                continue
+            for ep in (self.src, self.dst):
+                inside = z3.Or([address_in(ep, self.v6, n) for n in nets])
+                facts.append(z3.Implies(family, z3.If(ep.is_pod, inside, z3.Not(inside))))
         return facts
 
-    def assignment(self, flow: Flow, universe: Universe) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
-        """Substitution pairs that pin every variable to the concrete flow."""
-        ips = [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src) if ep.ip]
+    def assignment(self, flow: Flow, universe: Universe, semantics: Semantics) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        """Pairs that pin every variable to the concrete flow.
+
+        The family comes from the addresses that can matter: those of non-pod ends, and
+        pods' only when ipBlocks see pod addresses (S6.1)."""
+        ips = [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src)
+               if ep.ip and (isinstance(ep, Address) or semantics.ipblock_matches_pods)]
         v6 = bool(ips) and ips[0].version == 6
         ctx = self.ctx
         pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = [

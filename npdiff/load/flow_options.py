@@ -6,7 +6,7 @@ import ipaddress
 
 import typer
 
-from npdiff.model import Address, Flow, NamedPort, Pod
+from npdiff.model import Address, Flow, NamedPort, Pod, names
 from npdiff.model.policy import PROTOCOLS
 
 
@@ -14,6 +14,8 @@ def flow_from_options(src: str, dst: str, port: str, src_ns_labels: str, dst_ns_
                       named_ports: list[str]) -> Flow:
     number, protocol = _port(port)
     source = _endpoint(src, src_ns_labels, (), "--from")
+    for name in named_ports:
+        _check(names.port_name(name), f"port name {name!r}", "--named-port")
     ports = tuple(sorted(NamedPort(name, number, protocol) for name in named_ports))
     destination = _endpoint(dst, dst_ns_labels, ports, "--to")
     if isinstance(destination, Address) and named_ports:
@@ -39,6 +41,7 @@ def _endpoint(text: str, ns_labels: str, ports: tuple[NamedPort, ...], hint: str
     namespace, _, labels = text.partition("/")
     if not namespace:
         raise typer.BadParameter("expected an IP address or NAMESPACE[/key=value,...]", param_hint=hint)
+    _check(names.dns_label(namespace), f"namespace {namespace!r}", hint)
     return Pod(namespace=namespace, labels=_labels(labels, hint),
                namespace_labels=_labels(ns_labels, hint + "-namespace-labels"), ports=ports)
 
@@ -49,5 +52,12 @@ def _labels(text: str, hint: str) -> tuple[tuple[str, str], ...]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise typer.BadParameter(f"expected key=value, got {item!r}", param_hint=hint)
+        _check(names.label_key(key), f"label key {key!r}", hint)
+        _check(names.label_value(value), f"label value {value!r}", hint)
         pairs[key] = value
     return tuple(sorted(pairs.items()))
+
+
+def _check(problem: str | None, what: str, hint: str) -> None:
+    if problem:
+        raise typer.BadParameter(f"{what} {problem}", param_hint=hint)

@@ -6,7 +6,7 @@ import ipaddress
 import json
 from typing import Any, BinaryIO
 
-from npdiff.load import names
+from npdiff.model import names
 from npdiff.load.codes import E_FLOW, Sink
 from npdiff.load.fields import Fields, child, entry, is_int, item
 from npdiff.load.lined import LinedList, LinedMap
@@ -185,6 +185,9 @@ class _FlowReader:
         dst = self.endpoint(mapping.get("dst"), "dst", False)
         if isinstance(src, Address) and src.local_node and not isinstance(dst, Pod):
             self.error("src.local_node", "the destination's node needs a pod destination")
+        if src is not None and dst is not None and src.ip and dst.ip and \
+                ipaddress.ip_address(src.ip).version != ipaddress.ip_address(dst.ip).version:
+            self.error("dst.ip", "the two ends of a flow must have addresses of the same family")
         protocol = self.protocol(mapping.get("protocol"), "protocol")
         port = self.port(self.required(mapping, "port", ""), "port")
         if self.sink.errors or src is None or dst is None or protocol is None or port is None:

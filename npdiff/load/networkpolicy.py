@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from npdiff.load import names
+from npdiff.model import names
 from npdiff.load.cidr import parse_cidr, strict_subset
 from npdiff.load.codes import Sink
 from npdiff.load.fields import Fields, child, describe, entry, is_int, item

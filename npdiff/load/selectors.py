@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from npdiff.load import names
+from npdiff.model import names
 from npdiff.load.fields import Fields, child, entry, item
 from npdiff.load.lined import LinedMap
 from npdiff.model.flow import METADATA_NAME

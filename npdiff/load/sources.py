@@ -88,7 +88,15 @@ def _tree(top: str, out: list[Diagnostic]) -> list[tuple[str, ...]]:
     def on_error(exc: OSError) -> None:
         _error(out, exc.filename or top, f"cannot list: {exc.strerror or exc}")
 
-    for dirpath, dirnames, filenames in os.walk(top, onerror=on_error):
+    seen: set[str] = set()
+    # Linked directories are followed (a repository may link a shared folder in); each real
+    # directory is read once, so a link loop cannot recur.
+    for dirpath, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         # Hidden directories (.git, .github) hold CI and tool configuration, not policies.
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         rel = os.path.relpath(dirpath, top)

@@ -25,8 +25,14 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        field = f" {self.path}:" if self.path else ""
-        return f"{where}: {self.severity.value} {self.code}:{field} {self.message}"
+        field = f" {_clip(self.path)}:" if self.path else ""
+        return f"{where}: {self.severity.value} {self.code}:{field} {_clip(self.message)}"
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    """Input values quoted in messages are clipped, so a hostile file cannot make the
+    error output many times larger than itself."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
 class InputError(Exception):

@@ -102,7 +102,6 @@ class FlowClass:
     witness: Flow
     old: FlowDecision
     new: FlowDecision
-    needs_new_pod: bool = False
 
 
 @dataclass(frozen=True, order=True)

@@ -21,6 +21,7 @@ def render_diff(result: DiffResult) -> str:
         "verdict": result.verdict.value,
         "complete": result.complete,
         "reason": result.reason,
+        "universe": "symbolic",
         "semantics": result.semantics.flags(),
         "summary": {
             "old_policies": result.old_count,

@@ -44,7 +44,7 @@ def region_text(r: EndpointRegion) -> str:
     if r.kind == "address":
         if r.addresses:
             return "addresses " + ", ".join(r.addresses)
-        return "any address outside the cluster's pods"
+        return f"any {r.family} address" if r.family else "any address"
     parts = ["pods"]
     if r.labels:
         parts.append("with " + ", ".join(constraint_text(c) for c in r.labels))
@@ -123,7 +123,7 @@ def decision_lines(d: FlowDecision) -> list[str]:
 def render_diff(result: DiffResult, colour: bool = False) -> str:
     paint = Painter(colour)
     out: list[str] = []
-    counts = f"old: {result.old_count} policies, new: {result.new_count}"
+    counts = f"old: {_policies(result.old_count)}, new: {_policies(result.new_count)}"
     if result.verdict is Verdict.EQUIVALENT:
         out.append(paint("equivalent", "green") + f": the change allows and blocks exactly the same flows ({counts})")
     elif result.verdict is Verdict.UNDECIDED:
@@ -145,12 +145,19 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
             out += ["", paint(f"{title} ({len(classes)})", style)]
             for number, flow_class in enumerate(classes, 1):
                 out += _class_lines(number, flow_class)
+    if result.verdict is Verdict.DIFFERENT:
+        out += ["", paint("Classes range over every pod that could exist, so some may need a pod, "
+                          "label or namespace that is not deployed today (S1.3.2).", "dim")]
     if result.verdict is Verdict.DIFFERENT and not result.complete:
         out += ["", paint("The listing is incomplete", "yellow") + f": {result.reason}. "
                 "The verdict is exact; the classes above are only part of the difference."]
     flags = ", ".join(f"{k}={_flag(v)}" for k, v in result.semantics.flags().items())
     out += ["", paint(f"semantics: {flags}", "dim")]
     return "\n".join(out) + "\n"
+
+
+def _policies(count: int) -> str:
+    return f"{count} {'policy' if count == 1 else 'policies'}"
 
 
 def _flag(value: object) -> str:
