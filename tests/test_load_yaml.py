@@ -197,3 +197,18 @@ def test_alias_budget_is_per_file_not_per_document():
     _, found = read((doc + "---\n") * 3)
     assert len(found) == 1 and "alias" in found[0].message
     assert yaml_reader.MAX_ALIAS_NODES < 3 * 500 * 1001
+
+
+def test_json_surrogate_pair_escapes_are_read(tmp_path) -> None:
+    import json as json_module
+
+    from npdiff.load import load_policy_set
+    from npdiff.model import Semantics
+
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "a", "namespace": "prod", "annotations": {"x": "\U0001F600"}},
+              "spec": {"podSelector": {}}}
+    path = tmp_path / "p.json"
+    path.write_text(json_module.dumps(policy))  # ensure_ascii writes "\ud83d\ude00"
+    loaded = load_policy_set([str(path)], Semantics())
+    assert loaded.policy_set.objects[0].body["metadata"]["annotations"]["x"] == "\U0001F600"

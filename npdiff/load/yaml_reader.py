@@ -303,6 +303,14 @@ def _error_text(exc: yaml.YAMLError) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+_SURROGATE_PAIR = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _join_surrogates(match: re.Match[str]) -> str:
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
 def read_documents(source: Source, sink: Sink) -> list[Document]:
     """The non-empty documents of a source; errors go to `sink`.
 
@@ -316,6 +324,9 @@ def read_documents(source: Source, sink: Sink) -> list[Document]:
         # JSON forbids raw tabs inside strings, so every tab is whitespace; YAML would
         # reject tabs used for indentation.
         text = text.replace("\t", " ")
+        # JSON writes characters outside the BMP as surrogate-pair escapes, which YAML
+        # rejects; join each pair into the character it stands for.
+        text = _SURROGATE_PAIR.sub(_join_surrogates, text)
     loader = _Loader(text)
     builder = _Builder(loader, sink, source.is_json)
     try:
