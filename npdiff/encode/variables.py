@@ -119,8 +119,9 @@ class FlowVars:
 
         The family comes from the addresses that can matter: those of non-pod ends, and
         pods' only when ipBlocks see pod addresses (S6.1)."""
-        ips = [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src)
-               if ep.ip and (isinstance(ep, Address) or semantics.ipblock_matches_pods)]
+        ips = [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src) if isinstance(ep, Address)]
+        if semantics.ipblock_matches_pods:
+            ips += [ipaddress.ip_address(ep.ip) for ep in (flow.dst, flow.src) if isinstance(ep, Pod) and ep.ip]
         v6 = bool(ips) and ips[0].version == 6
         ctx = self.ctx
         pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = [

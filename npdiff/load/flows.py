@@ -185,7 +185,9 @@ class _FlowReader:
         dst = self.endpoint(mapping.get("dst"), "dst", False)
         if isinstance(src, Address) and src.local_node and not isinstance(dst, Pod):
             self.error("src.local_node", "the destination's node needs a pod destination")
-        if src is not None and dst is not None and src.ip and dst.ip and \
+        # A pod may be dual-stack (S1.1.5), so a pod's listed IP of the other family is
+        # just not its address for this flow; two plain addresses must agree.
+        if isinstance(src, Address) and isinstance(dst, Address) and \
                 ipaddress.ip_address(src.ip).version != ipaddress.ip_address(dst.ip).version:
             self.error("dst.ip", "the two ends of a flow must have addresses of the same family")
         protocol = self.protocol(mapping.get("protocol"), "protocol")
