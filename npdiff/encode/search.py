@@ -214,6 +214,8 @@ def _join(a: Cube, b: Cube, universe) -> Cube | None:
     if len(differing) != 1:
         return None
     dim = differing[0]
+    if dim.endswith(".kind"):
+        return None  # a region is of pods or of addresses; "any" only when nothing else is said
     x, y = da[dim], db[dim]
     if isinstance(x, tuple):
         if max(x[0], y[0]) > min(x[1], y[1]) + 1:
