@@ -9,16 +9,19 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, IntEnum
-from typing import BinaryIO, Optional, TextIO
+from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO
 
 import typer
 
 from npdiff import __version__
 from npdiff.model import Diagnostic, InputError, Semantics, Severity
 from npdiff.model.result import Verdict
+
+if TYPE_CHECKING:
+    from npdiff.model.invariant import InvariantReview
 
 
 class ExitStatus(IntEnum):
@@ -46,6 +49,12 @@ class Sctp(str, Enum):
 class SelfTraffic(str, Enum):
     allow = "allow"
     policy = "policy"
+
+
+class Preset(str, Enum):
+    default_deny = "default-deny"
+    dns = "dns"
+    no_cross_namespace = "no-cross-namespace"
 
 
 @dataclass
@@ -85,6 +94,11 @@ StrictCidr = typer.Option(False, "--strict-cidr", help="Reject non-canonical CID
 Timeout = typer.Option(60.0, "--timeout", min=0.1, max=86400.0,
                        help="Budget of one solver check, in seconds.")
 OutputOpt = typer.Option(Output.text, "-o", "--output", help="Output format.")
+InvariantsOpt = typer.Option(None, "--invariants", metavar="FILE",
+                             help="Invariants file (README, \"Verify\"); - for stdin.")
+PresetOpt = typer.Option([], "--preset", metavar="NAME",
+                         help="A common invariant without a file: default-deny, dns or "
+                              "no-cross-namespace (repeatable; README, \"Presets\").")
 
 
 def _namespace_name(text: str) -> str:
@@ -153,8 +167,13 @@ def diff_command(
     default_namespace: str = DefaultNs,
     strict_cidr: bool = StrictCidr,
     timeout: float = Timeout,
+    invariants: Optional[str] = InvariantsOpt,
+    preset: list[Preset] = PresetOpt,
 ) -> None:
-    """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1)."""
+    """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
+
+    With --invariants or --preset, also report the invariants the change breaks (exit 1)
+    or repairs."""
     from npdiff.analyse.diff import diff
     from npdiff.report import json_format, text
 
@@ -162,17 +181,23 @@ def diff_command(
         raise typer.BadParameter("only one side can be read from stdin")
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
-    before, after = _load_both(old, new, semantics)
-    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics)))
+    _check_stdin([old, new], invariants)
+    (before, after), checks = _collect(lambda: _load_both(old, new, semantics),
+                                       lambda: _load_checks(invariants, preset, semantics))
+    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
     result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+    if checks.invariants:
+        from npdiff.analyse.verify import review
+        result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
+                                                   semantics, max_classes=max_classes))
     env = _environment()
     if output is Output.json:
         env.stdout.write(json_format.render_diff(result))
     else:
         env.stdout.write(text.render_diff(result, colour=env.colour))
-    raise typer.Exit(_diff_exit(result.verdict))
+    raise typer.Exit(_review_exit(_diff_exit(result.verdict), result.invariants))
 
 
 def _load_both(old: str, new: str, semantics: Semantics):
@@ -191,6 +216,92 @@ def _load_both(old: str, new: str, semantics: Semantics):
 def _diff_exit(verdict: Verdict) -> ExitStatus:
     return {Verdict.EQUIVALENT: ExitStatus.OK, Verdict.DIFFERENT: ExitStatus.FINDINGS,
             Verdict.UNDECIDED: ExitStatus.UNDECIDED}[verdict]
+
+
+# -- invariants ------------------------------------------------------------------------------
+
+def _collect(*loaders: Callable[[], object]) -> list:
+    """Run every loader and report the errors of all of them together."""
+    errors: list[Diagnostic] = []
+    results = []
+    for loader in loaders:
+        try:
+            results.append(loader())
+        except InputError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise InputError(errors)
+    return results
+
+
+def _check_stdin(paths: Sequence[str], invariants: Optional[str]) -> None:
+    if invariants == "-" and "-" in paths:
+        raise typer.BadParameter("standard input (-) can be read only once")
+
+
+def _load_checks(invariants: Optional[str], presets: Sequence[Preset], semantics: Semantics):
+    from npdiff.load.invariants import LoadedInvariants, load_invariants
+
+    if invariants is None and not presets:
+        return LoadedInvariants((), ())
+    return load_invariants(invariants, [p.value for p in presets], semantics, stdin=_environment().stdin)
+
+
+def _review_exit(code: ExitStatus, review: InvariantReview | None) -> ExitStatus:
+    """A broken invariant is a finding; an undecided one keeps a clean diff from passing."""
+    if review is None:
+        return code
+    if review.count("broken"):
+        return ExitStatus.FINDINGS
+    if code is ExitStatus.OK and review.undecided:
+        return ExitStatus.UNDECIDED
+    return code
+
+
+@app.command("verify")
+def verify_command(
+    policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
+    invariants: Optional[str] = InvariantsOpt,
+    preset: list[Preset] = PresetOpt,
+    output: Output = OutputOpt,
+    max_classes: int = typer.Option(100, "--max-classes", min=1,
+                                    help="Stop listing violating flow classes after this many per "
+                                         "invariant; the status stays exact."),
+    ipblock_matches_pods: bool = IpblockMatchesPods,
+    pod_cidr: list[str] = PodCidr,
+    allow_from_local_node: bool = LocalNode,
+    self_traffic: SelfTraffic = SelfOpt,
+    endport: EndPort = EndPortOpt,
+    sctp: Sctp = SctpOpt,
+    default_namespace: str = DefaultNs,
+    strict_cidr: bool = StrictCidr,
+    timeout: float = Timeout,
+) -> None:
+    """Prove invariants about who may talk to whom (exit 0), or refute them with a witness (exit 1)."""
+    from npdiff.analyse.verify import verify
+    from npdiff.model.invariant import InvariantStatus
+    from npdiff.report import json_format, text
+
+    if invariants is None and not preset:
+        raise typer.BadParameter("give --invariants FILE and/or --preset NAME")
+    if policies.count("-") > 1:
+        raise typer.BadParameter("standard input (-) can be read only once")
+    _check_stdin(policies, invariants)
+    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
+                           endport, sctp, default_namespace, strict_cidr, timeout)
+    loaded, checks = _collect(lambda: _load(policies, semantics),
+                              lambda: _load_checks(invariants, preset, semantics))
+    warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
+    _write_diagnostics(warnings)
+    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes)
+    result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+    env = _environment()
+    if output is Output.json:
+        env.stdout.write(json_format.render_verify(result))
+    else:
+        env.stdout.write(text.render_verify(result, colour=env.colour))
+    raise typer.Exit({InvariantStatus.PROVEN: ExitStatus.OK, InvariantStatus.VIOLATED: ExitStatus.FINDINGS,
+                      InvariantStatus.UNDECIDED: ExitStatus.UNDECIDED}[result.verdict])
 
 
 @app.command("eval")
@@ -258,7 +369,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version_cal
 
 # -- entry points ---------------------------------------------------------------------------------
 
-_COMMANDS = {"diff", "eval"}
+_COMMANDS = {"diff", "eval", "verify"}
 MAX_SHOWN_ERRORS = 200
 _ROOT_FLAGS = {"--help", "-h", "--version"}
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+import oracle
 from examples.catalogue import CASES, network_policy
-from examples.runner import CLI_PATH, run_eval
+from examples.runner import CLI_PATH, run_diff, run_eval
 
 if not CLI_PATH.exists():
     pytest.skip("npdiff/cli.py does not exist yet", allow_module_level=True)
@@ -216,3 +217,27 @@ def test_every_error_is_reported_before_stopping(tmp_path):
     codes = {m["code"] for m in map(ERROR_LINE.match, result.stderr.splitlines()) if m}
     assert {"E-NP-04", "E-NP-08"} <= codes, result.stderr
 
+
+
+# --- a diff between two examples -------------------------------------------------------
+
+
+@pytest.mark.parametrize("pod_ips", [False, True], ids=["default", "ipblock-matches-pods"])
+def test_e36_to_e37_diff_is_only_the_unexcepted_address(pod_ips, tmp_path):
+    """E36 -> E37 adds `to: 10.0.2.8/32`: the only new flows go from prod/web to that address.
+
+    Every class must be confined to it (README: REGION "addresses" empty means any address),
+    and each witness must really differ (checked with the E-case verdicts of the oracle).
+    """
+    cases = {c.id: c for c in CASES}
+    old, new = cases["E36"].policies, cases["E37"].policies
+    options = {"ipblock_matches_pods": pod_ips}
+    result, report = run_diff(tmp_path, old, new, options)
+    assert result.exit_code == 1, result.stderr
+    assert report["verdict"] == "different" and report["newly_blocked"] == []
+    assert report["newly_allowed"]
+    for flow_class in report["newly_allowed"]:
+        witness = flow_class["witness"]
+        assert not oracle.allowed(old, witness, **options) and oracle.allowed(new, witness, **options)
+        addresses = flow_class["dst"]["addresses"]
+        assert addresses == ["10.0.2.8/32"], f"class reaches beyond 10.0.2.8: dst region {flow_class['dst']}"

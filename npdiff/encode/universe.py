@@ -19,6 +19,19 @@ ABSENT = 0  # index of "key absent" in every label domain
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """What something other than a policy (an invariant, say) mentions, so that it joins
+    the atoms and regions stay exact."""
+
+    namespaces: tuple[str, ...] = ()
+    pod_selectors: tuple[LabelSelector, ...] = ()
+    namespace_selectors: tuple[LabelSelector, ...] = ()
+    cidrs: tuple[str, ...] = ()
+    port_names: tuple[str, ...] = ()
+    port_ranges: tuple[tuple[int, int], ...] = ()   # inclusive
+
+
+@dataclass(frozen=True)
 class Universe:
     namespaces: tuple[str, ...]                   # named atoms; index len() is "other"
     pod_keys: tuple[tuple[str, tuple[str, ...]], ...]   # key -> mentioned values, sorted
@@ -49,7 +62,8 @@ class Universe:
             return len(values) + 1
 
     @classmethod
-    def build(cls, policy_sets: Iterable[PolicySet], semantics: Semantics) -> Universe:
+    def build(cls, policy_sets: Iterable[PolicySet], semantics: Semantics,
+              extra: Vocabulary | None = None) -> Universe:
         namespaces: set[str] = set()
         pod_keys: dict[str, set[str]] = {}
         ns_keys: dict[str, set[str]] = {}
@@ -100,6 +114,19 @@ class Universe:
                                 ports.add(end + 1)
         for cidr in semantics.pod_cidrs:
             add_cidr(cidr)
+        if extra is not None:
+            namespaces.update(extra.namespaces)
+            for selector in extra.pod_selectors:
+                add_selector(selector, pod_keys)
+            for selector in extra.namespace_selectors:
+                add_selector(selector, ns_keys)
+            for cidr in extra.cidrs:
+                add_cidr(cidr)
+            port_names.update(extra.port_names)
+            for low, high in extra.port_ranges:
+                ports.add(low)
+                if high < 65535:
+                    ports.add(high + 1)
         return cls(
             namespaces=tuple(sorted(namespaces)),
             pod_keys=tuple((k, tuple(sorted(v))) for k, v in sorted(pod_keys.items())),

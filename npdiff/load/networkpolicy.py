@@ -360,3 +360,13 @@ def namespace_of(body: LinedMap, semantics: Semantics) -> str:
     meta = body.get("metadata")
     namespace = meta.get("namespace") if isinstance(meta, dict) else None
     return namespace if isinstance(namespace, str) and namespace else semantics.default_namespace
+
+
+def read_port(value: Any, path: str, line: int, sink: Sink, semantics: Semantics) -> PortSpec | None:
+    """A `ports[]` entry written outside a policy (an invariant's), checked as in a policy."""
+    return _PolicyReader(LinedMap(line), sink, semantics).port(value, path, line)
+
+
+def read_ip_block(value: Any, path: str, line: int, sink: Sink, semantics: Semantics) -> IPBlock | None:
+    """An `ipBlock` written outside a policy (an invariant's), checked as in a policy."""
+    return _PolicyReader(LinedMap(line), sink, semantics).ip_block(value, path, line)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from npdiff.model.diagnostic import Diagnostic
 from npdiff.model.flow import Flow
 from npdiff.model.options import Semantics
+
+if TYPE_CHECKING:
+    from npdiff.model.invariant import InvariantReview
 
 
 class Verdict(str, Enum):
@@ -127,3 +131,4 @@ class DiffResult:
     warnings: tuple[Diagnostic, ...] = ()
     old_count: int = 0
     new_count: int = 0
+    invariants: InvariantReview | None = None   # with --invariants/--preset

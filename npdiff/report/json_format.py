@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from npdiff.model.invariant import InvariantStatus, VerifyResult
 from npdiff.model.result import DiffResult, FlowDecision
 from npdiff.report import records
 
 DIFF_SCHEMA = "npdiff/diff/v1"
+VERIFY_SCHEMA = "npdiff/verify/v1"
 
 
 def _dump(value: object) -> str:
@@ -34,8 +36,23 @@ def render_diff(result: DiffResult) -> str:
         "newly_blocked": [records.flow_class(c) for c in result.newly_blocked],
         "changes": [records.change(c) for c in result.changes],
         "warnings": [records.diagnostic(d) for d in result.warnings],
+        **({"invariants": records.invariant_review(result.invariants)} if result.invariants is not None else {}),
     })
 
 
 def render_decisions(decisions: Sequence[FlowDecision]) -> str:
     return _dump([records.decision(d, with_flow=True) for d in decisions])
+
+
+def render_verify(result: VerifyResult) -> str:
+    return _dump({
+        "schema": VERIFY_SCHEMA,
+        "verdict": result.verdict.value,
+        "universe": "symbolic",
+        "semantics": result.semantics.flags(),
+        "summary": {"policies": result.policy_count, "invariants": len(result.results),
+                    **{s.value: result.count(s) for s in InvariantStatus}},
+        "exempt": records.exempt(result.exempt),
+        "invariants": [records.invariant_result(r) for r in result.results],
+        "warnings": [records.diagnostic(d) for d in result.warnings],
+    })

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from npdiff.model import Address, Flow, Pod
 from npdiff.model.diagnostic import Diagnostic
+from npdiff.model.invariant import (
+    Invariant, InvariantChange, InvariantResult, InvariantReview, ViolationClass,
+)
 from npdiff.model.result import (
     DirectionDecision, EndpointRegion, FlowClass, FlowDecision, ObjectChange, RuleRef,
     ValueConstraint,
@@ -89,3 +92,58 @@ def change(c: ObjectChange) -> dict:
 def diagnostic(d: Diagnostic) -> dict:
     return {"severity": d.severity.value, "code": d.code, "file": d.file, "line": d.line,
             "path": d.path, "message": d.message}
+
+
+# -- invariants (npdiff verify, and the invariants section of a diff) ------------------------
+
+def exempt(items: tuple[tuple[str, str], ...]) -> list[dict]:
+    return [{"rule": rule, "traffic": traffic} for rule, traffic in items]
+
+
+def violation_class(c: ViolationClass) -> dict:
+    return {
+        "src": region(c.src),
+        "dst": region(c.dst),
+        "protocols": list(c.protocols),
+        "ports": [list(p) for p in c.ports],
+        "witness": flow(c.witness),
+        "decision": decision(c.decision),
+    }
+
+
+def _invariant(i: Invariant) -> dict:
+    return {"name": i.name, "kind": i.kind.value, "preset": i.preset, "scope": i.scope.value,
+            "file": i.span.file if i.span else "", "line": i.span.line if i.span else 0}
+
+
+def _explanation(r: InvariantResult | None) -> dict:
+    """Witness, rules and classes of a violated result; empty values otherwise."""
+    witness = r.witness if r is not None else None
+    return {
+        "complete": r.complete if r is not None else True,
+        "reason": r.reason if r is not None else "",
+        "witness": flow(witness.flow) if witness else None,
+        "decision": decision(witness) if witness else None,
+        "decided_by": [rule_ref(ref) for ref in r.decided_by] if r is not None else [],
+        "classes": [violation_class(c) for c in r.classes] if r is not None else [],
+    }
+
+
+def invariant_result(r: InvariantResult) -> dict:
+    return {**_invariant(r.invariant), "status": r.status.value, **_explanation(r)}
+
+
+def invariant_change(c: InvariantChange) -> dict:
+    """Both statuses; the side that violates a broken (new) or repaired (old) invariant
+    explains itself."""
+    explained = {"broken": c.new, "repaired": c.old}.get(c.change)
+    return {**_invariant(c.new.invariant), "old": c.old.status.value, "new": c.new.status.value,
+            "change": c.change, **_explanation(explained)}
+
+
+def invariant_review(review: InvariantReview) -> dict:
+    return {
+        "summary": {change: review.count(change) for change in ("broken", "repaired", "unchanged")},
+        "exempt": exempt(review.exempt),
+        "results": [invariant_change(c) for c in review.changes],
+    }

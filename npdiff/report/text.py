@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from npdiff.model import Address, Flow, Pod
+from npdiff.model import Address, Flow, Pod, PortSpec
+from npdiff.model.flow import METADATA_NAME
+from npdiff.model.invariant import (
+    EndpointPattern, Invariant, InvariantKind, InvariantResult, InvariantReview, InvariantStatus,
+    Scope, VerifyResult, ViolationClass,
+)
+from npdiff.model.policy import Direction
 from npdiff.model.result import (
     DiffResult, DirectionDecision, DirectionStatus, EndpointRegion, FlowClass, FlowDecision,
     RuleRef, ValueConstraint, Verdict,
 )
+from npdiff.model.selector import Operator, Requirement
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
 
@@ -151,6 +158,8 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
     if result.verdict is Verdict.DIFFERENT and not result.complete:
         out += ["", paint("The listing is incomplete", "yellow") + f": {result.reason}. "
                 "The verdict is exact; the classes above are only part of the difference."]
+    if result.invariants is not None:
+        out += review_lines(result.invariants, paint)
     flags = ", ".join(f"{k}={_flag(v)}" for k, v in result.semantics.flags().items())
     out += ["", paint(f"semantics: {flags}", "dim")]
     return "\n".join(out) + "\n"
@@ -191,3 +200,182 @@ def render_decisions(decisions: Sequence[FlowDecision], colour: bool = False) ->
         out.append(f"{verdict} {flow_text(d.flow)}")
         out += [f"      {line}" for line in decision_lines(d)]
     return "\n".join(out) + "\n" if out else ""
+
+
+# -- invariants (npdiff verify, and the invariants section of a diff) ------------------------
+
+_OPERATOR_OPS = {Operator.IN: "in", Operator.NOT_IN: "not-in", Operator.EXISTS: "exists",
+                 Operator.DOES_NOT_EXIST: "absent"}
+_STATUS_STYLES = {InvariantStatus.PROVEN: "green", InvariantStatus.VIOLATED: "red",
+                  InvariantStatus.UNDECIDED: "yellow"}
+
+
+def requirement_text(r: Requirement) -> str:
+    return constraint_text(ValueConstraint(r.key, _OPERATOR_OPS[r.operator], r.values))
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def pattern_text(p: EndpointPattern) -> str:
+    if p.kind == "any":
+        return "anything"
+    if p.kind == "address":
+        assert p.ip_block is not None
+        text = f"addresses {p.ip_block.cidr}"
+        return text + (f" except {_names(p.ip_block.excepts)}" if p.ip_block.excepts else "")
+    parts = ["pods"]
+    if p.pod_selector is not None and p.pod_selector.requirements:
+        parts.append("with " + ", ".join(requirement_text(r) for r in p.pod_selector.requirements))
+    requirements = p.namespace_selector.requirements if p.namespace_selector is not None else ()
+    by_name = [r for r in requirements if r.key == METADATA_NAME and r.operator in (Operator.IN, Operator.NOT_IN)]
+    labels = [r for r in requirements if r not in by_name]
+    if p.namespace is not None:
+        parts.append(f"in namespace {p.namespace}")
+    for r in by_name:
+        if r.operator is Operator.IN:
+            parts.append(f"in namespace{'s' if len(r.values) > 1 else ''} {_names(r.values)}")
+        else:
+            parts.append(f"in any namespace but {_names(r.values)}")
+    if p.namespace is None and not by_name:
+        parts.append("in any namespace")
+    if labels:
+        parts.append("labelled " + ", ".join(requirement_text(r) for r in labels))
+    return " ".join(parts)
+
+
+def patterns_text(patterns: Sequence[EndpointPattern]) -> str:
+    return " or ".join(pattern_text(p) for p in patterns)
+
+
+def port_spec_text(spec: PortSpec) -> str:
+    if spec.port is None:
+        return f"all {spec.protocol} ports"
+    if isinstance(spec.port, str):
+        return f"{spec.protocol} port '{spec.port}'"
+    if spec.end_port is not None and spec.end_port != spec.port:
+        return f"{spec.protocol} {spec.port}-{spec.end_port}"
+    return f"{spec.protocol} {spec.port}"
+
+
+def invariant_text(i: Invariant) -> str:
+    """The claim in words."""
+    on = f" on {', '.join(port_spec_text(s) for s in i.ports)}" if i.ports else ""
+    src, dst = patterns_text(i.sources), patterns_text(i.destinations)
+    if i.kind is InvariantKind.ONLY_FROM:
+        text = f"allowed flows into {dst} come only from {src}" + (f", and only{on}" if on else "")
+    elif i.kind is InvariantKind.ONLY_TO:
+        text = f"allowed flows out of {src} go only to {dst}" + (f", and only{on}" if on else "")
+    elif i.kind is InvariantKind.ALLOW:
+        text = f"every flow from {src} to {dst}{on} is allowed"
+    elif i.kind is InvariantKind.DENY:
+        text = f"no flow from {src} to {dst}{on} is allowed"
+    elif i.kind is InvariantKind.ISOLATED:
+        directions = " and ".join(d.value for d in (Direction.INGRESS, Direction.EGRESS) if d in i.directions)
+        text = f"all {src} are isolated for {directions}"
+    else:
+        text = "no pod reaches a pod of another namespace"
+        if i.exceptions:
+            names = [e.name or f"#{n}" for n, e in enumerate(i.exceptions, 1)]
+            text += f", except by {len(i.exceptions)} listed exception{'s' if len(names) > 1 else ''} ({_names(names)})"
+    if i.scope is Scope.NAMED_NAMESPACES:
+        text += (", in the namespaces that policies or invariants name" if i.kind is InvariantKind.ISOLATED
+                 else ", counting flows with an end in a namespace that policies or invariants name")
+    return text
+
+
+def _origin(i: Invariant) -> str:
+    where = [f"preset {i.preset}" if i.preset else i.kind.value]
+    if i.span is not None:
+        where.append(str(i.span))
+    return ", ".join(where)
+
+
+def _violation_lines(number: int, c: ViolationClass) -> list[str]:
+    lines = [
+        f"  {number}. from {region_text(c.src)}",
+        f"     to   {region_text(c.dst)}",
+        f"     on   {ports_text(c.protocols, c.ports)}",
+        f"     e.g. {flow_text(c.witness)}",
+    ]
+    verdict = "allowed" if c.decision.allowed else "blocked"
+    details = decision_lines(c.decision)
+    lines.append(f"     {verdict}; {details[0]}")
+    lines += [f"     {' ' * len(verdict)}  {more}" for more in details[1:]]
+    return lines
+
+
+def _explanation_lines(r: InvariantResult, paint: Painter) -> list[str]:
+    lines: list[str] = []
+    if r.status is InvariantStatus.UNDECIDED:
+        return [f"  {r.reason}"]
+    if r.status is InvariantStatus.VIOLATED:
+        if r.classes:
+            count = len(r.classes)
+            lines.append(f"  {count} violating flow class{'es' if count != 1 else ''}:")
+            for number, c in enumerate(r.classes, 1):
+                lines += _violation_lines(number, c)
+        if not r.complete:
+            lines.append("  " + paint("The listing is incomplete", "yellow") + f": {r.reason}. "
+                         "The status is exact; the classes above are only part of the violation.")
+    return lines
+
+
+def _result_lines(r: InvariantResult, paint: Painter) -> list[str]:
+    status = paint(r.status.value, _STATUS_STYLES[r.status])
+    return [f"{r.invariant.name}: {status} ({_origin(r.invariant)})",
+            f"  {invariant_text(r.invariant)}", *_explanation_lines(r, paint)]
+
+
+def _exempt_text(exempt: Sequence[tuple[str, str]]) -> str:
+    return "Outside every invariant (semantics.md §6): " + \
+        "; ".join(f"{traffic} ({rule})" for rule, traffic in exempt) + "."
+
+
+def render_verify(result: VerifyResult, colour: bool = False) -> str:
+    paint = Painter(colour)
+    total = len(result.results)
+    counts = {s: result.count(s) for s in InvariantStatus}
+    policies = _policies(result.policy_count)
+    verdict = result.verdict
+    if verdict is InvariantStatus.PROVEN:
+        head = f"all {total} invariant{'s' if total != 1 else ''} hold ({policies})"
+    else:
+        others = [f"{counts[s]} {s.value}" for s in InvariantStatus if s is not verdict and counts[s]]
+        head = f"{counts[verdict]} of {total} invariants {verdict.value}" + \
+            (", " + ", ".join(others) if others else "") + f" ({policies})"
+    out = [paint(verdict.value, _STATUS_STYLES[verdict]) + f": {head}"]
+    for r in result.results:
+        out += ["", *_result_lines(r, paint)]
+    if counts[InvariantStatus.VIOLATED]:
+        out += ["", paint("Invariants range over every pod that could exist, so a violation may need a pod, "
+                          "label or namespace that is not deployed today (S1.3.2).", "dim")]
+    out += ["", paint(_exempt_text(result.exempt), "dim")]
+    flags = ", ".join(f"{k}={_flag(v)}" for k, v in result.semantics.flags().items())
+    out += ["", paint(f"semantics: {flags}", "dim")]
+    return "\n".join(out) + "\n"
+
+
+def review_lines(review: InvariantReview, paint: Painter) -> list[str]:
+    """The invariants section of a diff: what the change breaks and repairs."""
+    broken, repaired = review.count("broken"), review.count("repaired")
+    style = "red" if broken else "green"
+    out = ["", paint(f"Invariants: {broken} broken, {repaired} repaired, "
+                     f"{review.count('unchanged')} unchanged", style)]
+    for c in review.changes:
+        i = c.new.invariant
+        if c.change == "unchanged":
+            state = (f"{c.new.status.value} before and after" if c.old.status is c.new.status
+                     else f"{c.old.status.value} before, {c.new.status.value} after")
+            out.append(f"  {i.name}: {state} ({_origin(i)})")
+            continue
+        label = paint("broken", "red") if c.change == "broken" else paint("repaired", "green")
+        out.append(f"  {i.name}: {label}: {c.old.status.value} before, {c.new.status.value} after ({_origin(i)})")
+        out.append(f"    {invariant_text(i)}")
+        explained = c.new if c.change == "broken" else c.old
+        if c.change == "repaired":
+            out.append("    before, these flows violated it:")
+        out += [f"  {line}" for line in _explanation_lines(explained, paint)]
+    out += ["", paint(_exempt_text(review.exempt), "dim")]
+    return out
