@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from hypothesis import given, note, settings
+from hypothesis import strategies as st
 
 import oracle
 from examples.runner import run_diff
@@ -56,6 +57,11 @@ def _endpoint_in(region: dict, endpoint: dict, flow: dict) -> bool:
         return False
     if not all(_value_ok(c, ns_labels.get(c["key"])) for c in region["namespace_labels"]):
         return False
+    if region["addresses"]:
+        if "ip" not in endpoint or not any(
+                ipaddress.ip_address(endpoint["ip"]) in ipaddress.ip_network(c) for c in region["addresses"]
+                if ipaddress.ip_network(c).version == ipaddress.ip_address(endpoint["ip"]).version):
+            return False
     for entry in region["named_ports"]:
         serves = any(p["name"] == entry["name"] and p["protocol"] == flow["protocol"] and p["port"] == flow["port"]
                      for p in endpoint.get("ports", []))
@@ -71,8 +77,12 @@ def _in_class(flow_class: dict, flow: dict) -> bool:
             and _endpoint_in(flow_class["dst"], flow["dst"], flow))
 
 
-@settings(max_examples=30 * SCALE, **SETTINGS)
-@given(pair=related_sets(), flows=flow_batches(max_size=25), options=diff_options)
+# Pod addresses join the regions when ipBlocks see them (S6.1).
+exact_options = st.one_of(diff_options, st.just({"ipblock_matches_pods": True}))
+
+
+@settings(max_examples=40 * SCALE, **SETTINGS)
+@given(pair=related_sets(), flows=flow_batches(max_size=25), options=exact_options)
 def test_classes_cover_exactly_the_difference(pair, flows, options):
     old, new = pair
     with tempfile.TemporaryDirectory() as directory:
@@ -82,6 +92,8 @@ def test_classes_cover_exactly_the_difference(pair, flows, options):
     for flow in flows:
         if flow["src"].get("local_node") and options.get("allow_from_local_node", True):
             continue  # exempt on both sides (S6.4); not part of the symbolic flow space
+        if options.get("ipblock_matches_pods") and flow["src"].get("ip") == flow["dst"].get("ip"):
+            continue  # two endpoints never share an address; such a flow does not exist
         before, after = oracle.allowed(old, flow, **options), oracle.allowed(new, flow, **options)
         opened = any(_in_class(c, flow) for c in report["newly_allowed"])
         closed = any(_in_class(c, flow) for c in report["newly_blocked"])
