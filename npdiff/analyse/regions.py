@@ -42,7 +42,7 @@ def endpoint_region(cube: Cube, side: str, universe: Universe, semantics: Semant
         if namespace is not None and namespace.op == "not-in" else ()
     return EndpointRegion(kind="pod", namespace=namespace, named_namespaces_in=named_in,
                           labels=labels, namespace_labels=ns_labels, named_ports=named_ports,
-                          addresses=addresses, family=family if addresses else None)
+                          addresses=addresses, family=family if semantics.ipblock_matches_pods else None)
 
 
 def _family(cube: Cube) -> str | None:

@@ -72,6 +72,8 @@ def region_text(r: EndpointRegion) -> str:
         parts.append(f"declaring port '{name}' on it" if serves else f"not declaring port '{name}' on it")
     if r.addresses:
         parts.append("with addresses " + ", ".join(r.addresses))
+    elif r.family:
+        parts.append(f"with an {r.family} address")
     return " ".join(parts)
 
 
