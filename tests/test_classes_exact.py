@@ -91,7 +91,10 @@ def test_classes_cover_exactly_the_difference(pair, flows, options):
     with tempfile.TemporaryDirectory() as directory:
         result, report = run_diff(Path(directory), old, new, options)
     assert result.exit_code in (0, 1), result.stderr
-    assert report["complete"]
+    if not report["complete"]:
+        # Only the --max-classes cap may cut a listing short here; the cover is then partial.
+        assert "--max-classes" in report["reason"]
+        return
     for flow in flows:
         if flow["src"].get("local_node") and options.get("allow_from_local_node", True):
             continue  # exempt on both sides (S6.4); not part of the symbolic flow space
