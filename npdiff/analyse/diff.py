@@ -40,17 +40,9 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
 
 def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicySet,
              max_classes: int, reasons: list[str]) -> tuple[FlowClass, ...]:
-    found: list[Found] = []
-    try:
-        for item in search.classes():
-            if len(found) == max_classes:
-                reasons.append(f"{search.what}: listing stopped at --max-classes {max_classes}; "
-                               "more classes exist")
-                break
-            found.append(item)
-        found = search.simplify(found)
-    except Undecided as exc:
-        reasons.append(f"listing incomplete: {exc}")
+    found, reason = search.cover(max_classes)
+    if reason:
+        reasons.append(reason)
     classes = [_flow_class(item, encoder, old, new) for item in found]
     return tuple(sorted(classes, key=_sort_key))
 

@@ -88,23 +88,12 @@ def check(encoder: Encoder, policy_set: PolicySet, invariant: Invariant,
         return InvariantResult(invariant, InvariantStatus.UNDECIDED, reason=str(exc))
     if max_classes == 0:
         return InvariantResult(invariant, InvariantStatus.VIOLATED)
-    reasons: list[str] = []
-    found: list[Found] = []
-    try:
-        for item in search.classes():
-            if len(found) == max_classes:
-                reasons.append(f"{search.what}: listing stopped at --max-classes {max_classes}; "
-                               "more classes exist")
-                break
-            found.append(item)
-        found = search.simplify(found)
-    except Undecided as exc:
-        reasons.append(f"listing incomplete: {exc}")
+    found, reason = search.cover(max_classes)
     classes = sorted((_violation_class(item, encoder, policy_set, term) for item in found), key=_sort_key)
     witness = classes[0].decision if classes else None
     return InvariantResult(invariant, InvariantStatus.VIOLATED, witness=witness,
                            decided_by=decided_by(witness) if witness else (),
-                           classes=tuple(classes), complete=not reasons, reason="; ".join(reasons))
+                           classes=tuple(classes), complete=not reason, reason=reason)
 
 
 def decided_by(decision: FlowDecision) -> tuple[RuleRef, ...]:

@@ -16,7 +16,7 @@ from npdiff.encode.cube import (
     Cube, cube_term, cuts_for, dimension_vars, domain, endpoint_dims, point_of,
 )
 from npdiff.encode.encoder import Encoder
-from npdiff.encode.solver import Answer, check, make_solver
+from npdiff.encode.solver import Answer, Undecided, check, make_solver
 from npdiff.model import PolicySet
 
 
@@ -53,6 +53,21 @@ class ClassSearch:
             cube = self.widen(point)
             self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
             yield Found(point, cube)
+
+    def cover(self, max_classes: int) -> tuple[list[Found], str]:
+        """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
+        found: list[Found] = []
+        reason = ""
+        try:
+            for item in self.classes():
+                if len(found) == max_classes:
+                    reason = f"{self.what}: listing stopped at --max-classes {max_classes}; more classes exist"
+                    break
+                found.append(item)
+            found = self.simplify(found)
+        except Undecided as exc:
+            reason = f"listing incomplete: {exc}"
+        return found, reason
 
     def simplify(self, found: list[Found]) -> list[Found]:
         """Merge cubes that differ in one dimension, then drop the ones the rest cover."""
