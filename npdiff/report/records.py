@@ -72,16 +72,19 @@ def region(r: EndpointRegion) -> dict:
     }
 
 
-def flow_class(c: FlowClass) -> dict:
+def _class_region(c: FlowClass | ViolationClass) -> dict:
+    """What every class record shares: its region and its witness."""
     return {
         "src": region(c.src),
         "dst": region(c.dst),
         "protocols": list(c.protocols),
         "ports": [list(p) for p in c.ports],
         "witness": flow(c.witness),
-        "old": decision(c.old),
-        "new": decision(c.new),
     }
+
+
+def flow_class(c: FlowClass) -> dict:
+    return {**_class_region(c), "old": decision(c.old), "new": decision(c.new)}
 
 
 def change(c: ObjectChange) -> dict:
@@ -101,14 +104,7 @@ def exempt(items: tuple[tuple[str, str], ...]) -> list[dict]:
 
 
 def violation_class(c: ViolationClass) -> dict:
-    return {
-        "src": region(c.src),
-        "dst": region(c.dst),
-        "protocols": list(c.protocols),
-        "ports": [list(p) for p in c.ports],
-        "witness": flow(c.witness),
-        "decision": decision(c.decision),
-    }
+    return {**_class_region(c), "decision": decision(c.decision)}
 
 
 def _invariant(i: Invariant) -> dict:

@@ -179,13 +179,18 @@ def _flag(value: object) -> str:
     return str(value)
 
 
-def _class_lines(number: int, c: FlowClass) -> list[str]:
-    lines = [
+def _region_lines(number: int, c: FlowClass | ViolationClass) -> list[str]:
+    """The lines every class starts with: its region and its witness."""
+    return [
         f"  {number}. from {region_text(c.src)}",
         f"     to   {region_text(c.dst)}",
         f"     on   {ports_text(c.protocols, c.ports)}",
         f"     e.g. {flow_text(c.witness)}",
     ]
+
+
+def _class_lines(number: int, c: FlowClass) -> list[str]:
+    lines = _region_lines(number, c)
     for side, d in (("old", c.old), ("new", c.new)):
         verdict = "allowed" if d.allowed else "blocked"
         details = decision_lines(d)
@@ -295,12 +300,7 @@ def _origin(i: Invariant) -> str:
 
 
 def _violation_lines(number: int, c: ViolationClass) -> list[str]:
-    lines = [
-        f"  {number}. from {region_text(c.src)}",
-        f"     to   {region_text(c.dst)}",
-        f"     on   {ports_text(c.protocols, c.ports)}",
-        f"     e.g. {flow_text(c.witness)}",
-    ]
+    lines = _region_lines(number, c)
     verdict = "allowed" if c.decision.allowed else "blocked"
     details = decision_lines(c.decision)
     lines.append(f"     {verdict}; {details[0]}")
