@@ -4,26 +4,38 @@ from __future__ import annotations
 
 from npdiff.analyse.changes import object_changes
 from npdiff.analyse.evaluate import decide
+from npdiff.analyse.locality import changed_scopes, reduce
 from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.cube import readable_point, witness_flow
 from npdiff.encode.search import ClassSearch, Found
 from npdiff.model import PolicySet, Semantics
+from npdiff.model.policy import Direction
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
 DEFAULT_MAX_CLASSES = 100
 
 
 def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
-         max_classes: int = DEFAULT_MAX_CLASSES) -> DiffResult:
+         max_classes: int = DEFAULT_MAX_CLASSES, local: bool = True) -> DiffResult:
+    """`local=False` skips the locality reduction (analyse/locality.py): the plain path
+    that tests compare the reduced one against."""
     changes = object_changes(old, new)
     common = dict(changes=changes, semantics=semantics,
                   old_count=len(old.policies), new_count=len(new.policies))
     if old.policies == new.policies:
         return DiffResult(Verdict.EQUIVALENT, **common)
+    within = None
+    if local:
+        change = changed_scopes(old, new)
+        if change.empty:
+            return DiffResult(Verdict.EQUIVALENT, **common)
+        old, new = reduce(old, change, semantics), reduce(new, change, semantics)
     encoder = Encoder.for_sets([old, new], semantics)
-    opened = ClassSearch.difference(encoder, new, old, "newly allowed flows")
-    closed = ClassSearch.difference(encoder, old, new, "newly blocked flows")
+    if local:
+        within = encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
+    opened = ClassSearch.difference(encoder, new, old, "newly allowed flows", within)
+    closed = ClassSearch.difference(encoder, old, new, "newly blocked flows", within)
     try:
         any_opened, any_closed = opened.exists(), closed.exists()
     except Undecided as exc:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from npdiff.encode import Encoder
 from npdiff.encode.encoder import ConcreteFlow
-from npdiff.model import Flow, PolicySet, Semantics
+from npdiff.model import Flow, NetworkPolicy, PolicySet, Semantics
+from npdiff.model.flow import Endpoint, Pod
 from npdiff.model.policy import Direction
 from npdiff.model.result import DirectionDecision, DirectionStatus, FlowDecision, RuleRef
 
@@ -18,19 +19,25 @@ def evaluate(policy_set: PolicySet, flows: Sequence[Flow], semantics: Semantics)
 
 def decide(encoder: Encoder, policy_set: PolicySet, flow: Flow) -> FlowDecision:
     concrete = encoder.concrete(flow)
-    egress = _direction(concrete, policy_set, Direction.EGRESS)
-    ingress = _direction(concrete, policy_set, Direction.INGRESS)
+    egress = _direction(concrete, _candidates(policy_set, flow.src), Direction.EGRESS)
+    ingress = _direction(concrete, _candidates(policy_set, flow.dst), Direction.INGRESS)
     allowed = egress.status.allows and ingress.status.allows
     if allowed != concrete.allowed(policy_set):
         raise AssertionError("attribution disagrees with the encoded verdict")
     return FlowDecision(flow=flow, allowed=allowed, egress=egress, ingress=ingress)
 
 
-def _direction(concrete: ConcreteFlow, policy_set: PolicySet, direction: Direction) -> DirectionDecision:
+def _candidates(policy_set: PolicySet, endpoint: Endpoint) -> tuple[NetworkPolicy, ...]:
+    """Only policies of the pod's own namespace can select it (S3.2.1)."""
+    return policy_set.in_namespace(endpoint.namespace) if isinstance(endpoint, Pod) else ()
+
+
+def _direction(concrete: ConcreteFlow, policies: tuple[NetworkPolicy, ...],
+               direction: Direction) -> DirectionDecision:
     name = direction.value
     if not concrete.is_pod(direction):
         return DirectionDecision(name, DirectionStatus.NOT_A_POD)
-    applying = [p for p in policy_set.policies if p.applies(direction) and concrete.selects(p, direction)]
+    applying = [p for p in policies if p.applies(direction) and concrete.selects(p, direction)]
     if not applying:
         return DirectionDecision(name, DirectionStatus.NOT_ISOLATED)
     isolated_by = tuple(_ref(p, direction, None) for p in applying)

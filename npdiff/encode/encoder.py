@@ -201,6 +201,14 @@ class Encoder:
             cached = self._allowed[id(policy_set)] = (policy_set, term)
         return cached[1]
 
+    def in_scopes(self, egress: Iterable[str], ingress: Iterable[str]) -> z3.BoolRef:
+        """Flows whose source is a pod of an `egress` namespace or whose destination is a
+        pod of an `ingress` namespace (the region a change of those scopes can touch)."""
+        def side(ep: EndpointVars, namespaces: Iterable[str]) -> z3.BoolRef:
+            indices = sorted({self.universe.namespace_index(ns) for ns in namespaces})
+            return z3.And(ep.kind == POD, self.any([ep.ns == i for i in indices])) if indices else self.any([])
+        return self.any([side(self.vars.src, egress), side(self.vars.dst, ingress)])
+
     # -- concrete flows ---------------------------------------------------------------------
 
     def concrete(self, flow: Flow) -> ConcreteFlow:

@@ -39,9 +39,11 @@ class ClassSearch:
         self.checker.add(wf, z3.Not(target))
 
     @classmethod
-    def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str) -> ClassSearch:
-        """The flows `allowed_by` allows and `denied_by` does not."""
-        return cls(encoder, z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by))), what)
+    def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
+                   within: z3.BoolRef | None = None) -> ClassSearch:
+        """The flows `allowed_by` allows and `denied_by` does not (only those `within`, if given)."""
+        target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
+        return cls(encoder, target if within is None else z3.And(within, target), what)
 
     def exists(self) -> bool:
         return check(self.finder, self.what) is Answer.SAT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 from npdiff.model.selector import LabelSelector
@@ -106,7 +107,14 @@ class PolicySet:
     skipped: tuple[tuple[str, int], ...] = ()  # (kind, count) of objects that are not policies
 
     def in_namespace(self, namespace: str) -> tuple[NetworkPolicy, ...]:
-        return tuple(p for p in self.policies if p.namespace == namespace)
+        return self._by_namespace.get(namespace, ())
+
+    @cached_property
+    def _by_namespace(self) -> dict[str, tuple[NetworkPolicy, ...]]:
+        grouped: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            grouped.setdefault(policy.namespace, []).append(policy)
+        return {ns: tuple(policies) for ns, policies in grouped.items()}
 
     def namespaces(self) -> tuple[str, ...]:
         return tuple(sorted({p.namespace for p in self.policies}))

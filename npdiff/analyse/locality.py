@@ -1,0 +1,140 @@
+"""Which scopes a change touches, and policy sets cut down to what can decide a flow in
+them (design.md §6, "Locality").
+
+A NetworkPolicy decides only for pods of its own namespace (S3.2.1), so a flow's verdict
+is `egress(ns(src)) ∧ ingress(ns(dst))`, each decided by one namespace's policies. A
+*scope* is a (namespace, direction) pair. Each scope has a canonical form: the pod
+selectors that isolate (S3.3) and the (selector, peer, port) triples that allow (S3.4).
+Equal forms mean equal verdicts for that scope, whatever the plugin options, because
+the form is built from exactly what the verdict reads.
+
+So two sets whose forms agree on every scope are equivalent with no solver call, and
+otherwise every flow on which they differ has its source (a pod) in a scope whose
+egress changed or its destination (a pod) in a scope whose ingress changed. Within that
+region a peer that cannot match a pod of a changed remote namespace is false, and can be
+dropped from unchanged scopes without changing any verdict there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
+
+from npdiff.model import LabelSelector, Peer, PolicySet, PortSpec, Rule, Semantics
+from npdiff.model.flow import METADATA_NAME
+from npdiff.model.policy import Direction
+from npdiff.model.selector import Operator
+
+Scope = tuple[str, Direction]
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The scopes whose forms differ between two sets, by direction."""
+
+    scopes: frozenset[Scope]
+
+    @property
+    def empty(self) -> bool:
+        return not self.scopes
+
+    def namespaces(self, direction: Direction) -> tuple[str, ...]:
+        return tuple(sorted(ns for ns, d in self.scopes if d is direction))
+
+
+def changed_scopes(old: PolicySet, new: PolicySet) -> Change:
+    before, after = forms(old), forms(new)
+    return Change(frozenset(s for s in before.keys() | after.keys() if before.get(s) != after.get(s)))
+
+
+def forms(policy_set: PolicySet) -> dict[Scope, tuple[frozenset, frozenset]]:
+    """Scope -> (isolating selectors, allowing triples); scopes no policy applies to are absent."""
+    isolating: dict[Scope, set] = defaultdict(set)
+    allowing: dict[Scope, set] = defaultdict(set)
+    for policy in policy_set.policies:
+        selector = _selector(policy.pod_selector)
+        for direction in policy.policy_types:
+            scope = (policy.namespace, direction)
+            isolating[scope].add(selector)
+            for rule in policy.rules(direction):
+                peers = [_peer(p) for p in rule.peers] or [ANY]
+                ports = [_port(p) for p in rule.ports] or [ANY]
+                allowing[scope].update((selector, peer, port) for peer in peers for port in ports)
+    return {scope: (frozenset(isolating[scope]), frozenset(allowing[scope])) for scope in isolating}
+
+
+def _selector(selector: LabelSelector) -> Hashable:
+    return tuple(sorted({(r.key, r.operator.value, tuple(sorted(set(r.values)))) for r in selector.requirements}))
+
+
+def _peer(peer: Peer) -> Hashable:
+    if peer.ip_block is not None:
+        return ("ip", peer.ip_block.cidr, tuple(sorted(set(peer.ip_block.excepts))))
+    # S3.5: an absent podSelector beside a namespaceSelector selects every pod.
+    pods = _selector(peer.pod_selector) if peer.pod_selector is not None else ()
+    namespaces = "same" if peer.namespace_selector is None else _selector(peer.namespace_selector)
+    return ("pods", namespaces, pods)
+
+
+def _port(spec: PortSpec) -> Hashable:
+    end = None if spec.end_port == spec.port else spec.end_port
+    return (spec.protocol, spec.port, end)
+
+
+def reduce(policy_set: PolicySet, change: Change, semantics: Semantics) -> PolicySet:
+    """`policy_set` with the rules and peers that no flow of the changed region can match
+    left out. Every policy stays (isolation and attribution need them); rules of a
+    direction outside policyTypes go (S3.3: they are never read)."""
+    remote = {Direction.INGRESS: frozenset(change.namespaces(Direction.EGRESS)),
+              Direction.EGRESS: frozenset(change.namespaces(Direction.INGRESS))}
+    policies = []
+    for policy in policy_set.policies:
+        kept = {}
+        for direction in Direction:
+            rules = policy.rules(direction) if policy.applies(direction) else ()
+            if rules and (policy.namespace, direction) not in change.scopes:
+                rules = _rules_reaching(rules, policy.namespace, remote[direction], semantics)
+            kept[direction] = rules
+        policies.append(replace(policy, ingress=kept[Direction.INGRESS], egress=kept[Direction.EGRESS]))
+    return replace(policy_set, policies=tuple(policies))
+
+
+def _rules_reaching(rules: tuple[Rule, ...], namespace: str, remote: frozenset[str],
+                    semantics: Semantics) -> tuple[Rule, ...]:
+    if not remote:
+        return ()
+    kept = []
+    for rule in rules:
+        if not rule.peers:
+            kept.append(rule)
+            continue
+        peers = tuple(p for p in rule.peers if _may_match(p, namespace, remote, semantics))
+        if peers:
+            kept.append(rule if len(peers) == len(rule.peers) else replace(rule, peers=peers))
+    return tuple(kept)
+
+
+def _may_match(peer: Peer, namespace: str, remote: frozenset[str], semantics: Semantics) -> bool:
+    """Whether `peer` of a policy in `namespace` may match a pod of some `remote` namespace."""
+    if peer.ip_block is not None:
+        return semantics.ipblock_matches_pods
+    if peer.namespace_selector is None:
+        return namespace in remote
+    return any(_name_allows(peer.namespace_selector, ns) for ns in remote)
+
+
+def _name_allows(selector: LabelSelector, namespace: str) -> bool:
+    """False only when the selector's name requirements rule `namespace` out (S1.1.2);
+    other labels of a namespace are unknown, so they may match."""
+    for req in selector.requirements:
+        if req.key != METADATA_NAME:
+            continue
+        if req.operator is Operator.IN and namespace not in req.values:
+            return False
+        if req.operator is Operator.NOT_IN and namespace in req.values:
+            return False
+        if req.operator is Operator.DOES_NOT_EXIST:
+            return False
+    return True
