@@ -169,6 +169,8 @@ def diff_command(
     timeout: float = Timeout,
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
+    plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
+                               "(slower; for cross-checking npdiff itself)."),
 ) -> None:
     """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
 
@@ -186,7 +188,7 @@ def diff_command(
                                        lambda: _load_checks(invariants, preset, semantics))
     warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
-    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes)
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, local=not plain)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     if checks.invariants:
         from npdiff.analyse.verify import review

@@ -69,20 +69,19 @@ def point_of(model: z3.ModelRef, v: FlowVars) -> dict[str, int | bool]:
 
 def cube_term(cube: Cube, v: FlowVars) -> z3.BoolRef:
     variables = dimension_vars(v)
-    terms = []
-    for dim, value in cube.dims:
-        var = variables[dim]
-        if isinstance(value, tuple):
-            lo, hi = value
-            if z3.is_bv(var):
-                width = var.size()
-                terms.append(z3.And(z3.UGE(var, z3.BitVecVal(lo, width, var.ctx)), z3.ULE(var, z3.BitVecVal(hi, width, var.ctx))))
-            else:
-                terms.append(z3.And(var >= lo, var <= hi))
-        else:
-            terms.append(z3.Or([var == (z3.BoolVal(x, var.ctx) if isinstance(x, bool) else x)
-                                for x in sorted(value)]))
+    terms = [dim_term(variables[dim], value) for dim, value in cube.dims]
     return z3.And(terms, v.ctx) if terms else z3.BoolVal(True, v.ctx)
+
+
+def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:
+    """One dimension of a cube: `var` lies in the interval or the value set."""
+    if isinstance(value, tuple):
+        lo, hi = value
+        if z3.is_bv(var):
+            width = var.size()
+            return z3.And(z3.UGE(var, z3.BitVecVal(lo, width, var.ctx)), z3.ULE(var, z3.BitVecVal(hi, width, var.ctx)))
+        return z3.And(var >= lo, var <= hi)
+    return z3.Or([var == (z3.BoolVal(x, var.ctx) if isinstance(x, bool) else x) for x in sorted(value)])
 
 
 def endpoint_dims(side: str, point: dict[str, int | bool], universe: Universe,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import z3
 
 from npdiff.encode.cube import (
-    Cube, cube_term, cuts_for, dimension_vars, domain, endpoint_dims, point_of,
+    Cube, cube_term, cuts_for, dim_term, dimension_vars, domain, endpoint_dims, point_of,
 )
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.solver import Answer, Undecided, check, make_solver
@@ -37,6 +37,8 @@ class ClassSearch:
         self.finder.add(wf, target)
         self.checker = make_solver(encoder.ctx, timeout)
         self.checker.add(wf, z3.Not(target))
+        self.seeker = make_solver(encoder.ctx, timeout)  # the target, without the found cubes
+        self.seeker.add(wf, target)
 
     @classmethod
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
@@ -111,8 +113,7 @@ class ClassSearch:
         cube = Cube(())
         for dim in dims:
             cube = cube.replace(dim, self._atom(dim, point))
-        if not self.inside(cube):
-            raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
+        cube = self._needed(cube)
         for side in ("src", "dst"):
             cube = self._widen_endpoint(cube, side)
         for dim in dims:
@@ -122,6 +123,30 @@ class ClassSearch:
                 continue  # an address range belongs to one family: keep the family with it
             cube = self._widen_dim(cube, dim)
         return cube
+
+    def _needed(self, cube: Cube) -> Cube:
+        """The dimensions an unsatisfiable core of `cube ∧ ¬target` names; every other one
+        is dropped at once (the core alone keeps the cube inside), sparing a check per
+        dimension. A kind or address family stays while any dimension it qualifies does."""
+        variables = dimension_vars(self.encoder.vars)
+        literals = {}
+        self.checker.push()
+        try:
+            for i, (dim, value) in enumerate(cube.dims):
+                literal = z3.Bool(f"npdiff!dim!{i}", self.encoder.ctx)
+                self.checker.add(z3.Implies(literal, dim_term(variables[dim], value)))
+                literals[str(literal)] = dim
+            if check(self.checker, self.what, [z3.Bool(n, self.encoder.ctx) for n in literals]) is not Answer.UNSAT:
+                raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
+            needed = {literals[str(c)] for c in self.checker.unsat_core()}
+        finally:
+            self.checker.pop()
+        for side in ("src", "dst"):
+            if any(d.startswith(side + ".") for d in needed):
+                needed.add(f"{side}.kind")
+        if any(d.endswith((".ip4", ".ip6")) for d in needed):
+            needed.add("v6")
+        return Cube(tuple((d, v) for d, v in cube.dims if d in needed))
 
     def _atom(self, dim: str, point: dict[str, int | bool]):
         value = point[dim]
@@ -147,24 +172,57 @@ class ClassSearch:
 
     def _widen_set(self, cube: Cube, dim: str) -> Cube:
         """The cube is a product, so a value may join iff the cube with that value alone is
-        inside; ask the solver for values that are not (one check per bad value), rather
-        than trying every value of the domain."""
+        inside. Two enumerations run in turn and the first to finish decides: the checker
+        names values that are not inside (one check per bad value), the seeker names
+        values that have some flow of the target (one check, and one proof, per
+        candidate). Large domains with few good values (namespaces) thus cost little.
+
+        When the seeker finishes first, the values neither named have no flow of the
+        target; they join only if they have no flow at all (vacuous), proved at once."""
         var = dimension_vars(self.encoder.vars)[dim]
         others = cube_term(cube.replace(dim, None), self.encoder.vars)
+        known_good = set(cube.get(dim) or ())
         bad: set = set()
+        good: set = set(known_good)
+        settled = False
         self.checker.push()
+        self.seeker.push()
         try:
             self.checker.add(others)
-            while check(self.checker, self.what) is Answer.SAT:
-                value = self.checker.model().eval(var, model_completion=True)
-                value = z3.is_true(value) if z3.is_bool(value) else value.as_long()
+            self.seeker.add(others)
+            for value in known_good:
+                self.seeker.add(var != value)
+            while not settled:
+                if check(self.checker, self.what) is not Answer.SAT:
+                    settled = True
+                    break
+                value = _value(self.checker.model(), var)
                 bad.add(value)
                 self.checker.add(var != value)
+                self.seeker.add(var != value)
+                if check(self.seeker, self.what) is not Answer.SAT:
+                    break
+                value = _value(self.seeker.model(), var)
+                self.seeker.add(var != value)
+                self.checker.push()
+                self.checker.add(var == value)
+                inside = check(self.checker, self.what) is Answer.UNSAT
+                self.checker.pop()
+                if inside:
+                    good.add(value)
+                else:
+                    bad.add(value)
+                    self.checker.add(var != value)
+            if not settled:
+                rest = [v for v in domain(dim, self.encoder.universe) if v not in bad and v not in good]
+                self.checker.add(z3.Or([var == v for v in rest]) if rest else z3.BoolVal(False, self.encoder.ctx))
+                settled = check(self.checker, self.what) is Answer.UNSAT
         finally:
             self.checker.pop()
-        if not bad:
-            return cube.replace(dim, None)
-        return cube.replace(dim, frozenset(v for v in domain(dim, self.encoder.universe) if v not in bad))
+            self.seeker.pop()
+        values = domain(dim, self.encoder.universe)
+        chosen = [v for v in values if v not in bad] if settled else [v for v in values if v in good]
+        return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound."""
@@ -190,6 +248,11 @@ class ClassSearch:
             else:
                 high = mid - 1
         return cube.replace(dim, (lo, ends[low]))
+
+
+def _value(model: z3.ModelRef, var: z3.ExprRef) -> int | bool:
+    value = model.eval(var, model_completion=True)
+    return z3.is_true(value) if z3.is_bool(value) else value.as_long()
 
 
 def _atom_index(cuts: tuple[int, ...], value: int) -> int:

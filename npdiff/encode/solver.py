@@ -24,9 +24,9 @@ def make_solver(ctx: z3.Context, timeout_ms: int) -> z3.Solver:
     return solver
 
 
-def check(solver: z3.Solver, what: str) -> Answer:
+def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = None) -> Answer:
     """Run one check; `what` names the question for the undecided message."""
-    result = solver.check()
+    result = solver.check(*(assumptions or []))
     if result == z3.sat:
         return Answer.SAT
     if result == z3.unsat:
