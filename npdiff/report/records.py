@@ -16,6 +16,7 @@ from npdiff.model.result import (
     DiffResult, DirectionDecision, DirectionStatus, EndpointRegion, FlowClass, FlowDecision,
     ObjectChange, RuleRef, ValueConstraint,
 )
+from npdiff.report.text import decision_lines, flow_text, ports_text, ref_text, region_text
 
 
 def endpoint(ep: Pod | Address) -> dict:

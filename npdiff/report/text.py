@@ -106,9 +106,12 @@ def flow_text(flow: Flow) -> str:
     return f"{endpoint_text(flow.src)} -> {endpoint_text(flow.dst)} on {flow.protocol} {flow.port}"
 
 
+def ref_name(ref: RuleRef) -> str:
+    return ref.policy if ref.rule is None else f"{ref.policy} {ref.direction}[{ref.rule}]"
+
+
 def ref_text(ref: RuleRef) -> str:
-    what = ref.policy if ref.rule is None else f"{ref.policy} {ref.direction}[{ref.rule}]"
-    return f"{what} ({ref.file}:{ref.line})"
+    return f"{ref_name(ref)} ({ref.file}:{ref.line})"
 
 
 def direction_text(d: DirectionDecision) -> str | None:
