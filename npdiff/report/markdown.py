@@ -77,7 +77,8 @@ def _diff_document(result: DiffResult, views: Sequence[records.ClassView], shown
         out += _review(result.invariants)
     details = _details(visible, result.changes)
     if details:
-        out += ["<details>", "<summary>Example flows, both sides' decisions, changed objects</summary>", "",
+        summary = "Example flows, both sides' decisions, changed objects" if visible else "Changed objects"
+        out += ["<details>", f"<summary>{summary}</summary>", "",
                 *details, "</details>", ""]
     if result.verdict is Verdict.DIFFERENT:
         out += ["<sub>Classes range over every pod that could exist, so some may need a pod, label or "
