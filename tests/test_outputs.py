@@ -369,3 +369,40 @@ def test_annotations_of_a_diff_follow_the_class_order(monkeypatch: pytest.Monkey
     assert [a.rule for a in found.annotations] == \
         ["npdiff/newly-allowed"] * len(result.newly_allowed) + ["npdiff/newly-blocked"] * len(result.newly_blocked)
     assert len({a.fingerprint for a in found.annotations}) == len(found.annotations)
+
+
+# -- the pull request, end to end ------------------------------------------------------------
+
+def test_a_commit_that_opens_a_port_is_pointed_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh repository, a commit that opens a port, and a CI job that compares the base
+    (checked out elsewhere) with the working tree: comment and SARIF name the changed line."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo, base = tmp_path / "repo", tmp_path / "base"
+    (repo / "policies").mkdir(parents=True)
+
+    def git(*args: str, cwd: Path = repo) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd,
+                              check=True, capture_output=True, text=True).stdout
+    git("init", "-q")
+    (repo / "policies" / "db.yaml").write_text(DB_ISOLATED)
+    git("add", ".")
+    git("commit", "-qm", "db: admit web")
+    (repo / "policies" / "db.yaml").write_text(DB_OPENED)
+    git("commit", "-qam", "db: admit the API too")
+    git("worktree", "add", "-q", "--detach", str(base), "HEAD~1")
+    hunks = re.finditer(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@", git("diff", "-U0", "HEAD~1", "HEAD"), re.MULTILINE)
+    changed = {line for m in hunks for line in range(int(m.group(1)), int(m.group(1)) + int(m.group(2) or 1))}
+    assert changed == {10, 11}
+
+    monkeypatch.chdir(repo)
+    result = run(["diff", str(base / "policies"), "policies", "-o", "markdown", "--report", "sarif=npdiff.sarif"])
+    assert result.exit_code == 1
+    [finding] = json.loads((repo / "npdiff.sarif").read_text())["runs"][0]["results"]
+    location = finding["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "policies/db.yaml"
+    assert location["region"]["startLine"] in changed
+    assert f"policies/db.yaml:{location['region']['startLine']}" in result.stdout
