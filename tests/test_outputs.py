@@ -406,3 +406,14 @@ def test_a_commit_that_opens_a_port_is_pointed_at(tmp_path: Path, monkeypatch: p
     assert location["artifactLocation"]["uri"] == "policies/db.yaml"
     assert location["region"]["startLine"] in changed
     assert f"policies/db.yaml:{location['region']['startLine']}" in result.stdout
+
+
+def test_markdown_survives_backticks_in_paths(tmp_path: Path) -> None:
+    old, new = _sides(tmp_path, {"db.yaml": DB_ISOLATED}, {"db.yaml": DB_OPENED})
+    odd = tmp_path / "we```ird"
+    odd.mkdir()
+    (odd / "db.yaml").write_text(DB_OPENED)
+    text = run(["diff", old, str(odd), "-o", "markdown"]).stdout
+    fences = re.findall(r"^(`{3,})text$", text, flags=re.MULTILINE)
+    assert fences and all(len(f) >= 4 for f in fences)
+    assert "we\\`\\`\\`ird/db.yaml:10) |" in text                  # the table cell is escaped

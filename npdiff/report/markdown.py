@@ -8,6 +8,7 @@ do not fit are left out with an explicit "… N more classes not shown" line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from npdiff.model.invariant import InvariantReview, InvariantStatus, VerifyResult
@@ -121,8 +122,9 @@ def _details(views: Sequence[records.ClassView], changes: Sequence[ObjectChange]
 
 
 def _fenced(lines: Sequence[str]) -> list[str]:
-    longest = max((len(run) for line in lines for run in line.split("`")[1:]), default=0)
-    fence = "```" if not any("```" in line for line in lines) else "`" * (longest + 4)
+    """A code block whose fence is longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", "\n".join(lines))), default=0)
+    fence = "`" * max(3, longest + 1)
     return [f"{fence}text", *lines, fence]
 
 
