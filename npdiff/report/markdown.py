@@ -32,9 +32,12 @@ def escape(text: str) -> str:
 
 def code(text: str) -> str:
     """An inline code span safe in a table cell."""
-    fence = "``" if "`" in text else "`"
     body = text.replace("|", "\\|").replace("\n", " ")
-    return f"{fence}{body}{fence}"
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    if not longest:
+        return f"`{body}`"
+    fence = "`" * (longest + 1)
+    return f"{fence} {body} {fence}"
 
 
 def _headline(summary: str) -> str:
