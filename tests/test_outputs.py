@@ -424,3 +424,10 @@ def test_markdown_survives_backticks_in_paths(tmp_path: Path) -> None:
     fences = re.findall(r"^(`{3,})text$", text, flags=re.MULTILINE)
     assert fences and all(len(f) >= 4 for f in fences)
     assert "we\\`\\`\\`ird/db.yaml:10) |" in text                  # the table cell is escaped
+
+
+def test_graph_labels_are_escaped() -> None:
+    from npdiff.report import dot, mermaid
+
+    assert mermaid.quote('a "b" <c> | #1') == '"a #34;b#34; #60;c#62; #124; #35;1"'
+    assert dot.quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'

@@ -7,8 +7,8 @@ from __future__ import annotations
 from npdiff.model.result import DiffResult
 from npdiff.report import graph
 
-# Mermaid's entity codes; `#` first, since the others introduce it.
-_ENTITIES = (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("|", "#124;"))
+# Mermaid's numeric entity codes; `#` first, since the others introduce it.
+_ENTITIES = (("#", "#35;"), ('"', "#34;"), ("<", "#60;"), (">", "#62;"), ("|", "#124;"))
 
 
 def quote(text: str) -> str:
