@@ -286,21 +286,21 @@ def _write_atomically(files: Sequence[tuple[Path, str]]) -> None:
     import secrets
 
     written: list[tuple[str, Path]] = []
+    current = Path()
     try:
-        for path, content in files:
+        for current, content in files:
             # Made by hand rather than by tempfile.mkstemp, whose 0600 mode would stay on the report.
-            temporary = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp")
+            temporary = str(current.parent / f".{current.name}.{secrets.token_hex(4)}.tmp")
             with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
-                written.append((temporary, path))
+                written.append((temporary, current))
                 stream.write(content)
-        for temporary, path in written:
-            os.replace(temporary, path)
+        for temporary, current in written:
+            os.replace(temporary, current)
     except OSError as exc:
         for temporary, _ in written:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-        where = exc.filename or (str(files[len(written) - 1][0]) if written else "")
-        raise ReportError(f"cannot write report {where}: {exc.strerror or exc}") from None
+        raise ReportError(f"cannot write report {current}: {exc.strerror or exc}") from None
 
 
 # -- invariants ------------------------------------------------------------------------------
