@@ -150,6 +150,9 @@ def test_undecided_sarif_says_the_run_failed(tmp_path: Path, monkeypatch: pytest
     jsonschema.validate(document, SCHEMA)
     invocation = document["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False and "timeout" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    annotations = run(["diff", old, new, "-o", "github"])
+    assert annotations.exit_code == 3
+    assert annotations.stdout.splitlines()[1].startswith("::warning title=npdiff::undecided: ")
 
 
 def test_verify_sarif_has_one_result_per_violated_invariant(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,8 +28,9 @@ def render_verify(result: VerifyResult) -> str:
 
 def render(found: Annotations) -> str:
     lines = [f"npdiff: {found.summary}"]
-    # The run's own notices (undecided, incomplete) share the notice level with notes.
-    notices = [Annotation("npdiff/run", "note", "npdiff", text, None, None, "") for text in found.notices]
+    # The run's own notices: an undecided run is a warning, an incomplete listing a notice.
+    level = "note" if found.successful else "warning"
+    notices = [Annotation("npdiff/run", level, "npdiff", text, None, None, "") for text in found.notices]
     shown: list[Annotation] = []
     hidden: dict[str, int] = {}
     for level in LEVELS:
