@@ -434,3 +434,14 @@ def test_graph_labels_are_escaped() -> None:
 
     assert mermaid.quote('a "b" <c> | #1') == '"a #34;b#34; #60;c#62; #124; #35;1"'
     assert dot.quote('a "b" \\ c\nd') == '"a \\"b\\" \\\\ c\\nd"'
+
+
+def test_a_broken_invariant_fails_unless_fail_on_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    argv = ["diff", "samples/default-deny-forgets-dns/old", "samples/default-deny-forgets-dns/new",
+            "--preset", "dns", "-o", "sarif"]
+    found = run([*argv, "--fail-on", "newly-allowed"])          # the change newly allows nothing
+    assert found.exit_code == 1
+    rules = [r["ruleId"] for r in json.loads(found.stdout)["runs"][0]["results"]]
+    assert rules.count("npdiff/invariant-broken") == 1 and rules.count("npdiff/newly-blocked") == 11
+    assert run([*argv, "--fail-on", "none"]).exit_code == 0
