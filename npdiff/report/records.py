@@ -160,7 +160,11 @@ KIND_TITLES = {NEWLY_ALLOWED: "Newly allowed", NEWLY_BLOCKED: "Newly blocked"}
 
 @dataclass(frozen=True)
 class ClassView:
-    """One flow class in words, the same in every format."""
+    """One flow class in words, the same in every format but text and json.
+
+    Whatever a class gains (e.g. the workloads it affects) is added here once, in
+    `class_view`, for markdown, sarif, github, brief, dot and mermaid alike.
+    """
 
     kind: str                       # NEWLY_ALLOWED | NEWLY_BLOCKED
     number: int                     # 1-based, within its kind
