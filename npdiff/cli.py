@@ -12,13 +12,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, IntEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO
 
 import typer
 
 from npdiff import __version__
 from npdiff.model import Diagnostic, InputError, Semantics, Severity
-from npdiff.model.result import Verdict
+from npdiff.model.result import DiffResult, Verdict
 
 if TYPE_CHECKING:
     from npdiff.model.invariant import InvariantReview
@@ -34,6 +35,25 @@ class ExitStatus(IntEnum):
 class Output(str, Enum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+    github = "github"
+    brief = "brief"
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+class FailOn(str, Enum):
+    """Which differences make `npdiff diff` exit 1 (design.md §4.1)."""
+
+    newly_allowed = "newly-allowed"
+    newly_blocked = "newly-blocked"
+    any = "any"
+    none = "none"
+
+
+class ReportError(Exception):
+    """A --report file could not be written; nothing was written."""
 
 
 class EndPort(str, Enum):
@@ -93,7 +113,10 @@ DefaultNs = typer.Option("default", "--default-namespace", help="Namespace of po
 StrictCidr = typer.Option(False, "--strict-cidr", help="Reject non-canonical CIDRs instead of warning (W-04).")
 Timeout = typer.Option(60.0, "--timeout", min=0.1, max=86400.0,
                        help="Budget of one solver check, in seconds.")
-OutputOpt = typer.Option(Output.text, "-o", "--output", help="Output format.")
+OutputOpt = typer.Option(Output.text, "-o", "--output", help="Output format on standard output.")
+ReportOpt = typer.Option([], "--report", metavar="FORMAT=PATH",
+                         help="Also write the report in FORMAT to PATH, after the analysis succeeded "
+                              "(repeatable; README, \"Output formats\").")
 InvariantsOpt = typer.Option(None, "--invariants", metavar="FILE",
                              help="Invariants file (README, \"Verify\"); - for stdin.")
 PresetOpt = typer.Option([], "--preset", metavar="NAME",
@@ -169,6 +192,10 @@ def diff_command(
     timeout: float = Timeout,
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
+    report: list[str] = ReportOpt,
+    fail_on: FailOn = typer.Option(FailOn.any, "--fail-on",
+                                   help="Which differences exit 1: newly-allowed, newly-blocked, any or "
+                                        "none (undecided exits 3 regardless)."),
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
 ) -> None:
@@ -177,10 +204,11 @@ def diff_command(
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
-    from npdiff.report import json_format, text
+    from npdiff.report import formats
 
     if old == "-" and new == "-":
         raise typer.BadParameter("only one side can be read from stdin")
+    targets = _report_targets(report, formats.DIFF)
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
@@ -194,12 +222,8 @@ def diff_command(
         from npdiff.analyse.verify import review
         result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
                                                    semantics, max_classes=max_classes))
-    env = _environment()
-    if output is Output.json:
-        env.stdout.write(json_format.render_diff(result))
-    else:
-        env.stdout.write(text.render_diff(result, colour=env.colour))
-    raise typer.Exit(_review_exit(_diff_exit(result.verdict), result.invariants))
+    _emit(output.value, targets, lambda name, colour: formats.DIFF[name](result, colour))
+    raise typer.Exit(_review_exit(_diff_exit(result, fail_on), result.invariants, fail_on))
 
 
 def _load_both(old: str, new: str, semantics: Semantics):
@@ -215,9 +239,70 @@ def _load_both(old: str, new: str, semantics: Semantics):
     return loaded
 
 
-def _diff_exit(verdict: Verdict) -> ExitStatus:
-    return {Verdict.EQUIVALENT: ExitStatus.OK, Verdict.DIFFERENT: ExitStatus.FINDINGS,
-            Verdict.UNDECIDED: ExitStatus.UNDECIDED}[verdict]
+def _diff_exit(result: DiffResult, fail_on: FailOn = FailOn.any) -> ExitStatus:
+    """Undecided exits 3 whatever --fail-on says: nothing was proven either way."""
+    if result.verdict is not Verdict.DIFFERENT:
+        return ExitStatus.UNDECIDED if result.verdict is Verdict.UNDECIDED else ExitStatus.OK
+    # A difference whose listing found no class at all may lie in either direction.
+    unknown = not (result.newly_allowed or result.newly_blocked)
+    fails = {FailOn.any: True, FailOn.none: False,
+             FailOn.newly_allowed: bool(result.newly_allowed) or unknown,
+             FailOn.newly_blocked: bool(result.newly_blocked) or unknown}[fail_on]
+    return ExitStatus.FINDINGS if fails else ExitStatus.OK
+
+
+# -- reports: -o on standard output, --report FORMAT=PATH into files --------------------------
+
+def _report_targets(specs: Sequence[str], known: Mapping[str, object]) -> list[tuple[str, Path]]:
+    """Parse and check every --report before any work is done."""
+    targets: list[tuple[str, Path]] = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise typer.BadParameter(f"{spec!r} is not FORMAT=PATH", param_hint="--report")
+        if name not in known:
+            raise typer.BadParameter(f"unknown format {name!r} in {spec!r}; one of: {', '.join(known)}",
+                                     param_hint="--report")
+        target = Path(path)
+        if path == "-" or target.is_dir():
+            raise typer.BadParameter(f"{path!r} is not a file path (-o writes to standard output)",
+                                     param_hint="--report")
+        if not target.parent.is_dir():
+            raise typer.BadParameter(f"the directory of {path!r} does not exist", param_hint="--report")
+        if any(target.resolve() == other.resolve() for _, other in targets):
+            raise typer.BadParameter(f"{path!r} is given twice", param_hint="--report")
+        targets.append((name, target))
+    return targets
+
+
+def _emit(output: str, targets: Sequence[tuple[str, Path]], render: Callable[[str, bool], str]) -> None:
+    """Render everything first, write the report files, and print only when they are written."""
+    env = _environment()
+    stdout = render(output, env.colour)
+    _write_atomically([(path, render(name, False)) for name, path in targets])
+    env.stdout.write(stdout)
+
+
+def _write_atomically(files: Sequence[tuple[Path, str]]) -> None:
+    """Each file appears whole or not at all: temporary files first, renamed when all are written."""
+    import secrets
+
+    written: list[tuple[str, Path]] = []
+    current = Path()
+    try:
+        for current, content in files:
+            # Made by hand rather than by tempfile.mkstemp, whose 0600 mode would stay on the report.
+            temporary = str(current.parent / f".{current.name}.{secrets.token_hex(4)}.tmp")
+            with open(temporary, "x", encoding="utf-8", newline="\n") as stream:
+                written.append((temporary, current))
+                stream.write(content)
+        for temporary, current in written:
+            os.replace(temporary, current)
+    except OSError as exc:
+        for temporary, _ in written:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        raise ReportError(f"cannot write report {current}: {exc.strerror or exc}") from None
 
 
 # -- invariants ------------------------------------------------------------------------------
@@ -249,11 +334,12 @@ def _load_checks(invariants: Optional[str], presets: Sequence[Preset], semantics
     return load_invariants(invariants, [p.value for p in presets], semantics, stdin=_environment().stdin)
 
 
-def _review_exit(code: ExitStatus, review: InvariantReview | None) -> ExitStatus:
-    """A broken invariant is a finding; an undecided one keeps a clean diff from passing."""
+def _review_exit(code: ExitStatus, review: InvariantReview | None, fail_on: FailOn = FailOn.any) -> ExitStatus:
+    """A broken invariant is a finding (unless --fail-on none); an undecided one keeps a clean
+    diff from passing."""
     if review is None:
         return code
-    if review.count("broken"):
+    if review.count("broken") and fail_on is not FailOn.none:
         return ExitStatus.FINDINGS
     if code is ExitStatus.OK and review.undecided:
         return ExitStatus.UNDECIDED
@@ -266,6 +352,7 @@ def verify_command(
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
     output: Output = OutputOpt,
+    report: list[str] = ReportOpt,
     max_classes: int = typer.Option(100, "--max-classes", min=1,
                                     help="Stop listing violating flow classes after this many per "
                                          "invariant; the status stays exact."),
@@ -282,10 +369,14 @@ def verify_command(
     """Prove invariants about who may talk to whom (exit 0), or refute them with a witness (exit 1)."""
     from npdiff.analyse.verify import verify
     from npdiff.model.invariant import InvariantStatus
-    from npdiff.report import json_format, text
+    from npdiff.report import formats
 
     if invariants is None and not preset:
         raise typer.BadParameter("give --invariants FILE and/or --preset NAME")
+    if output.value not in formats.VERIFY:
+        raise typer.BadParameter(f"{output.value!r} is for diff only; verify writes one of: "
+                                 f"{', '.join(formats.VERIFY)}", param_hint="-o")
+    targets = _report_targets(report, formats.VERIFY)
     if policies.count("-") > 1:
         raise typer.BadParameter("standard input (-) can be read only once")
     _check_stdin(policies, invariants)
@@ -297,11 +388,7 @@ def verify_command(
     _write_diagnostics(warnings)
     result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
-    env = _environment()
-    if output is Output.json:
-        env.stdout.write(json_format.render_verify(result))
-    else:
-        env.stdout.write(text.render_verify(result, colour=env.colour))
+    _emit(output.value, targets, lambda name, colour: formats.VERIFY[name](result, colour))
     raise typer.Exit({InvariantStatus.PROVEN: ExitStatus.OK, InvariantStatus.VIOLATED: ExitStatus.FINDINGS,
                       InvariantStatus.UNDECIDED: ExitStatus.UNDECIDED}[result.verdict])
 
@@ -335,6 +422,8 @@ def eval_command(
 
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
+    if output not in (Output.text, Output.json):
+        raise typer.BadParameter(f"eval writes text or json, not {output.value!r}", param_hint="-o")
     if flows is None and (src is None or dst is None or port is None):
         raise typer.BadParameter("give --flows FILE, or --from, --to and --port for one flow")
     if flows is not None and (src or dst or port):
@@ -407,6 +496,9 @@ def execute(argv: Sequence[str], env: Environment) -> int:
                 env.stderr.write(f"… and {len(exc.diagnostics) - MAX_SHOWN_ERRORS} more\n")
             errors = sum(1 for d in exc.diagnostics if d.severity is Severity.ERROR)
             env.stderr.write(f"npdiff: {errors} error{'s' if errors != 1 else ''} in the input; nothing analysed\n")
+            return ExitStatus.ERROR
+        except ReportError as exc:
+            env.stderr.write(f"npdiff: {exc}\n")
             return ExitStatus.ERROR
         except RecursionError:
             env.stderr.write("npdiff: input nested too deeply\n")

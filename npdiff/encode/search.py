@@ -36,6 +36,7 @@ class ClassSearch:
         self.finder = make_solver(encoder.ctx, timeout)
         self.finder.add(wf, target)
         self.checker = make_solver(encoder.ctx, timeout)
+        self.checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
         self.checker.add(wf, z3.Not(target))
         self.seeker = make_solver(encoder.ctx, timeout)  # the target, without the found cubes
         self.seeker.add(wf, target)

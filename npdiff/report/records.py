@@ -1,6 +1,11 @@
-"""Result records as plain JSON-ready values (design.md §4.2 flows, §4.3 diffs)."""
+"""Result records as plain JSON-ready values (design.md §4.2 flows, §4.3 diffs), and the
+one worded view of a flow class (`ClassView`) that every other format renders."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
 
 from npdiff.model import Address, Flow, Pod
 from npdiff.model.diagnostic import Diagnostic
@@ -8,9 +13,10 @@ from npdiff.model.invariant import (
     Invariant, InvariantChange, InvariantResult, InvariantReview, ViolationClass,
 )
 from npdiff.model.result import (
-    DirectionDecision, EndpointRegion, FlowClass, FlowDecision, ObjectChange, RuleRef,
-    ValueConstraint,
+    DiffResult, DirectionDecision, DirectionStatus, EndpointRegion, FlowClass, FlowDecision,
+    ObjectChange, RuleRef, ValueConstraint,
 )
+from npdiff.report.text import decision_lines, flow_text, ports_text, ref_text, region_text
 
 
 def endpoint(ep: Pod | Address) -> dict:
@@ -143,3 +149,89 @@ def invariant_review(review: InvariantReview) -> dict:
         "exempt": exempt(review.exempt),
         "results": [invariant_change(c) for c in review.changes],
     }
+
+
+# -- the worded view of a flow class (markdown, sarif, github, brief, dot, mermaid) ----------
+
+NEWLY_ALLOWED = "newly-allowed"
+NEWLY_BLOCKED = "newly-blocked"
+KIND_TITLES = {NEWLY_ALLOWED: "Newly allowed", NEWLY_BLOCKED: "Newly blocked"}
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """One flow class in words, the same in every format but text and json.
+
+    Whatever a class gains (e.g. the workloads it affects) is added here once, in
+    `class_view`, for markdown, sarif, github, brief, dot and mermaid alike.
+    """
+
+    kind: str                       # NEWLY_ALLOWED | NEWLY_BLOCKED
+    number: int                     # 1-based, within its kind
+    src: str
+    dst: str
+    ports: str
+    witness: str
+    old: tuple[str, ...]            # "blocked; ingress: ...", then one line per further direction
+    new: tuple[str, ...]
+    anchor: RuleRef | None          # the rule or policy that decides the class (see deciding_rule)
+    anchor_side: str                # "new", "old" (NEW has none), or "" (no anchor)
+    fingerprint: str                # stable across runs and line moves: a hash of kind and region
+    flow_class: FlowClass
+
+    @property
+    def anchor_text(self) -> str:
+        if self.anchor is None:
+            return "no policy decides it"
+        return ref_text(self.anchor) + (" in OLD: NEW has no policy deciding it" if self.anchor_side == "old" else "")
+
+
+def class_views(result: DiffResult) -> tuple[ClassView, ...]:
+    """Every flow class of a diff, newly allowed first, in the result's order."""
+    changed = frozenset(f"{c.namespace}/{c.name}" for c in result.changes if c.change != "removed")
+    return (*(class_view(c, NEWLY_ALLOWED, n, changed) for n, c in enumerate(result.newly_allowed, 1)),
+            *(class_view(c, NEWLY_BLOCKED, n, changed) for n, c in enumerate(result.newly_blocked, 1)))
+
+
+def class_view(c: FlowClass, kind: str, number: int, changed: frozenset[str] = frozenset()) -> ClassView:
+    anchor, side = deciding_rule(c, changed)
+    return ClassView(kind=kind, number=number, src=region_text(c.src), dst=region_text(c.dst),
+                     ports=ports_text(c.protocols, c.ports), witness=flow_text(c.witness),
+                     old=_decision_summary(c.old), new=_decision_summary(c.new),
+                     anchor=anchor, anchor_side=side, fingerprint=class_fingerprint(c, kind), flow_class=c)
+
+
+def _decision_summary(d: FlowDecision) -> tuple[str, ...]:
+    first, *rest = decision_lines(d)
+    return (f"{'allowed' if d.allowed else 'blocked'}; {first}", *rest)
+
+
+def deciding_rule(c: FlowClass, changed: frozenset[str] = frozenset()) -> tuple[RuleRef | None, str]:
+    """The NEW rule that now admits the witness, or the NEW policy that now isolates it;
+    the OLD policy that isolated it when NEW has none (deleted, or no longer selecting).
+
+    Only directions whose outcome flipped count; a policy the change touched is preferred,
+    so that the anchor lands on the changed lines.
+    """
+    new_refs: list[RuleRef] = []
+    old_refs: list[RuleRef] = []
+    for before, after in ((c.old.ingress, c.new.ingress), (c.old.egress, c.new.egress)):
+        if before.status.allows == after.status.allows:
+            continue
+        if after.status is DirectionStatus.ALLOWED:
+            new_refs += after.allowed_by
+        elif after.status is DirectionStatus.DENIED:
+            new_refs += after.isolated_by
+        else:
+            old_refs += before.isolated_by
+    for refs, side in ((new_refs, "new"), (old_refs, "old")):
+        if refs:
+            return sorted(refs, key=lambda r: r.policy not in changed)[0], side
+    return None, ""
+
+
+def class_fingerprint(c: FlowClass, kind: str) -> str:
+    """A hash of what the class is (its kind and region), never of where its rules are."""
+    identity = {"kind": kind, "src": region(c.src), "dst": region(c.dst),
+                "protocols": list(c.protocols), "ports": [list(p) for p in c.ports]}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from npdiff.model import Address, Flow, Pod, PortSpec
+from npdiff.model import Address, Flow, Pod, PortSpec, Semantics
 from npdiff.model.flow import METADATA_NAME
 from npdiff.model.invariant import (
     EndpointPattern, Invariant, InvariantKind, InvariantResult, InvariantReview, InvariantStatus,
@@ -45,7 +45,8 @@ def constraint_text(c: ValueConstraint) -> str:
     return f"(!{c.key} or {c.key} in ({values}))"
 
 
-def region_text(r: EndpointRegion) -> str:
+def region_text(r: EndpointRegion, namespace: bool = True) -> str:
+    """The region in words; namespace=False leaves out the namespace (a graph's cluster names it)."""
     if r.kind == "any":
         return "anything (any pod, node or address)"
     if r.kind == "address":
@@ -55,7 +56,9 @@ def region_text(r: EndpointRegion) -> str:
     parts = ["pods"]
     if r.labels:
         parts.append("with " + ", ".join(constraint_text(c) for c in r.labels))
-    if r.namespace is None:
+    if not namespace:
+        pass
+    elif r.namespace is None:
         parts.append("in any namespace")
     elif r.namespace.op == "in":
         names = ", ".join(r.namespace.values)
@@ -103,9 +106,12 @@ def flow_text(flow: Flow) -> str:
     return f"{endpoint_text(flow.src)} -> {endpoint_text(flow.dst)} on {flow.protocol} {flow.port}"
 
 
+def ref_name(ref: RuleRef) -> str:
+    return ref.policy if ref.rule is None else f"{ref.policy} {ref.direction}[{ref.rule}]"
+
+
 def ref_text(ref: RuleRef) -> str:
-    what = ref.policy if ref.rule is None else f"{ref.policy} {ref.direction}[{ref.rule}]"
-    return f"{what} ({ref.file}:{ref.line})"
+    return f"{ref_name(ref)} ({ref.file}:{ref.line})"
 
 
 def direction_text(d: DirectionDecision) -> str | None:
@@ -131,15 +137,7 @@ def decision_lines(d: FlowDecision) -> list[str]:
 
 def render_diff(result: DiffResult, colour: bool = False) -> str:
     paint = Painter(colour)
-    out: list[str] = []
-    counts = f"old: {_policies(result.old_count)}, new: {_policies(result.new_count)}"
-    if result.verdict is Verdict.EQUIVALENT:
-        out.append(paint("equivalent", "green") + f": the change allows and blocks exactly the same flows ({counts})")
-    elif result.verdict is Verdict.UNDECIDED:
-        out.append(paint("undecided", "yellow") + f": {result.reason} ({counts})")
-    else:
-        out.append(paint("different", "red") + f": {len(result.newly_allowed)} newly allowed and "
-                   f"{len(result.newly_blocked)} newly blocked flow classes ({counts})")
+    out = [summary_line(result, paint)]
     if result.changes:
         out += ["", paint("Changed objects", "bold")]
         marks = {"added": "+", "removed": "-", "modified": "~"}
@@ -165,6 +163,21 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
     flags = ", ".join(f"{k}={_flag(v)}" for k, v in result.semantics.flags().items())
     out += ["", paint(f"semantics: {flags}", "dim")]
     return "\n".join(out) + "\n"
+
+
+def summary_line(result: DiffResult, paint: Painter = Painter(False)) -> str:
+    """The verdict in one line, as every format starts."""
+    counts = f"old: {_policies(result.old_count)}, new: {_policies(result.new_count)}"
+    if result.verdict is Verdict.EQUIVALENT:
+        return paint("equivalent", "green") + f": the change allows and blocks exactly the same flows ({counts})"
+    if result.verdict is Verdict.UNDECIDED:
+        return paint("undecided", "yellow") + f": {result.reason} ({counts})"
+    return (paint("different", "red") + f": {len(result.newly_allowed)} newly allowed and "
+            f"{len(result.newly_blocked)} newly blocked flow classes ({counts})")
+
+
+def semantics_line(semantics: Semantics) -> str:
+    return "semantics: " + ", ".join(f"{k}={_flag(v)}" for k, v in semantics.flags().items())
 
 
 def _policies(count: int) -> str:
@@ -335,8 +348,7 @@ def _exempt_text(exempt: Sequence[tuple[str, str]]) -> str:
         "; ".join(f"{traffic} ({rule})" for rule, traffic in exempt) + "."
 
 
-def render_verify(result: VerifyResult, colour: bool = False) -> str:
-    paint = Painter(colour)
+def verify_summary_line(result: VerifyResult, paint: Painter = Painter(False)) -> str:
     total = len(result.results)
     counts = {s: result.count(s) for s in InvariantStatus}
     policies = _policies(result.policy_count)
@@ -347,7 +359,13 @@ def render_verify(result: VerifyResult, colour: bool = False) -> str:
         others = [f"{counts[s]} {s.value}" for s in InvariantStatus if s is not verdict and counts[s]]
         head = f"{counts[verdict]} of {total} invariants {verdict.value}" + \
             (", " + ", ".join(others) if others else "") + f" ({policies})"
-    out = [paint(verdict.value, _STATUS_STYLES[verdict]) + f": {head}"]
+    return paint(verdict.value, _STATUS_STYLES[verdict]) + f": {head}"
+
+
+def render_verify(result: VerifyResult, colour: bool = False) -> str:
+    paint = Painter(colour)
+    counts = {s: result.count(s) for s in InvariantStatus}
+    out = [verify_summary_line(result, paint)]
     for r in result.results:
         out += ["", *_result_lines(r, paint)]
     if counts[InvariantStatus.VIOLATED]:
