@@ -152,8 +152,12 @@ def _load(paths: Sequence[str], semantics: Semantics):
 
 @app.command("diff")
 def diff_command(
-    old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, or - for stdin."),
-    new: str = typer.Argument(..., metavar="NEW", help="New policy set: a file, a directory, or - for stdin."),
+    old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, REV:PATH (git), "
+                                                       "or - for stdin; with --base, the working-tree PATH."),
+    new: Optional[str] = typer.Argument(None, metavar="NEW", help="New policy set: a file, a directory, "
+                                                                  "REV:PATH (git), or - for stdin."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REV",
+                                       help="Compare PATH at git revision REV with PATH in the working tree."),
     output: Output = OutputOpt,
     max_classes: int = typer.Option(100, "--max-classes", min=1,
                                     help="Stop listing flow classes after this many per direction; "
@@ -177,6 +181,7 @@ def diff_command(
     from npdiff.analyse.diff import diff
     from npdiff.report import json_format, text
 
+    old, new = _sides(old, new, base)
     if old == "-" and new == "-":
         raise typer.BadParameter("only one side can be read from stdin")
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
@@ -200,7 +205,21 @@ def diff_command(
     raise typer.Exit(_review_exit(_diff_exit(result.verdict), result.invariants))
 
 
-def _load_both(old: str, new: str, semantics: Semantics):
+def _sides(old: str, new: Optional[str], base: Optional[str]) -> tuple:
+    """OLD and NEW, or with `--base REV PATH`: PATH at REV and PATH in the working tree."""
+    if base is None:
+        if new is None:
+            raise typer.BadParameter("missing NEW (or give --base REV to compare PATH with a git revision)")
+        return old, new
+    if new is not None:
+        raise typer.BadParameter("with --base, give one PATH (the working-tree side), not OLD and NEW")
+    if old == "-":
+        raise typer.BadParameter("with --base, PATH is a working-tree path, not -")
+    from npdiff.load.git import base_path
+    return base_path(base, old), old
+
+
+def _load_both(old, new, semantics: Semantics):
     errors: list[Diagnostic] = []
     loaded = []
     for path in (old, new):
