@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO
 
@@ -19,6 +19,7 @@ import typer
 from npdiff import __version__
 from npdiff.model import Diagnostic, InputError, Semantics, Severity
 from npdiff.model.result import Verdict
+from npdiff.progress import Progress, Step
 
 if TYPE_CHECKING:
     from npdiff.model.invariant import InvariantReview
@@ -63,6 +64,7 @@ class Environment:
     stdout: TextIO
     stderr: TextIO
     colour: bool
+    progress: Progress = field(default_factory=lambda: Progress(None))  # draws on a live terminal
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,17 @@ def _write_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         env.stderr.write(f"{d}\n")
 
 
-def _load(paths: Sequence[str], semantics: Semantics):
+def _load(paths: Sequence, semantics: Semantics, progress: Step | None = None):
     from npdiff.load import load_policy_set
 
-    loaded = load_policy_set(paths, semantics, stdin=_environment().stdin)
+    loaded = load_policy_set(paths, semantics, stdin=_environment().stdin, progress=progress)
     return loaded
+
+
+def _progress(output: Output) -> Step | None:
+    """Progress only for people: on a terminal, and never beside a machine format."""
+    progress = _environment().progress
+    return progress.step if progress.active and output is Output.text else None
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -187,11 +195,12 @@ def diff_command(
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
-    (before, after), checks = _collect(lambda: _load_both(old, new, semantics),
+    progress = _progress(output)
+    (before, after), checks = _collect(lambda: _load_both(old, new, semantics, progress),
                                        lambda: _load_checks(invariants, preset, semantics))
     warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
-    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes)
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, progress=progress)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     if checks.invariants:
         from npdiff.analyse.verify import review
@@ -219,12 +228,12 @@ def _sides(old: str, new: Optional[str], base: Optional[str]) -> tuple:
     return base_path(base, old), old
 
 
-def _load_both(old, new, semantics: Semantics):
+def _load_both(old, new, semantics: Semantics, progress: Step | None = None):
     errors: list[Diagnostic] = []
     loaded = []
     for path in (old, new):
         try:
-            loaded.append(_load([path], semantics))
+            loaded.append(_load([path], semantics, progress))
         except InputError as exc:
             errors.extend(exc.diagnostics)
     if errors:
@@ -308,11 +317,13 @@ def verify_command(
     _check_stdin(policies, invariants)
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
-    loaded, checks = _collect(lambda: _load(policies, semantics),
+    progress = _progress(output)
+    loaded, checks = _collect(lambda: _load(policies, semantics, progress),
                               lambda: _load_checks(invariants, preset, semantics))
     warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
-    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes)
+    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes,
+                    progress=progress)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     env = _environment()
     if output is Output.json:
@@ -400,13 +411,18 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return ["diff", *argv]
 
 
-def execute(argv: Sequence[str], env: Environment) -> int:
+def _prog_name() -> str:
+    """`kubectl npdiff` when kubectl runs the plugin (`kubectl-npdiff`), else `npdiff`."""
+    return "kubectl npdiff" if os.path.basename(sys.argv[0]).startswith("kubectl-npdiff") else "npdiff"
+
+
+def execute(argv: Sequence[str], env: Environment, prog_name: str = "npdiff") -> int:
     global _env
     previous, _env = _env, env
     try:
         command = typer.main.get_command(app)
         try:
-            code = command.main(args=_with_default_command(list(argv)), prog_name="npdiff",
+            code = command.main(args=_with_default_command(list(argv)), prog_name=prog_name,
                                 standalone_mode=False)
         except typer.Exit as exc:
             code = exc.exit_code
@@ -436,6 +452,7 @@ def execute(argv: Sequence[str], env: Environment) -> int:
             return ExitStatus.ERROR
         return int(code or 0)
     finally:
+        env.progress.clear()
         _env = previous
 
 
@@ -456,8 +473,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: buffers output so that a failure never leaves half a report."""
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdin=sys.stdin.buffer, stdout=out, stderr=err,
-                      colour=wants_colour(sys.stdout, os.environ))
-    code = execute(list(sys.argv[1:] if argv is None else argv), env)
+                      colour=wants_colour(sys.stdout, os.environ),
+                      progress=Progress(sys.stderr if os.environ.get("TERM") != "dumb" else None))
+    code = execute(list(sys.argv[1:] if argv is None else argv), env, prog_name=_prog_name())
     sys.stderr.write(err.getvalue())
     sys.stdout.write(out.getvalue())
     sys.stdout.flush()

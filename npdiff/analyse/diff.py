@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from npdiff.analyse.changes import object_changes
 from npdiff.analyse.evaluate import decide
 from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
@@ -11,11 +13,14 @@ from npdiff.encode.search import ClassSearch, Found
 from npdiff.model import PolicySet, Semantics
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
+if TYPE_CHECKING:
+    from npdiff.progress import Step
+
 DEFAULT_MAX_CLASSES = 100
 
 
 def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
-         max_classes: int = DEFAULT_MAX_CLASSES) -> DiffResult:
+         max_classes: int = DEFAULT_MAX_CLASSES, progress: Step | None = None) -> DiffResult:
     changes = object_changes(old, new)
     common = dict(changes=changes, semantics=semantics,
                   old_count=len(old.policies), new_count=len(new.policies))
@@ -24,6 +29,8 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
     encoder = Encoder.for_sets([old, new], semantics)
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows")
     closed = ClassSearch.difference(encoder, old, new, "newly blocked flows")
+    if progress is not None:
+        progress("comparing the two policy sets", 0, None)
     try:
         any_opened, any_closed = opened.exists(), closed.exists()
     except Undecided as exc:
@@ -32,15 +39,15 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         return DiffResult(Verdict.EQUIVALENT, **common)
 
     reasons: list[str] = []
-    newly_allowed = _classes(opened, encoder, old, new, max_classes, reasons) if any_opened else ()
-    newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons) if any_closed else ()
+    newly_allowed = _classes(opened, encoder, old, new, max_classes, reasons, progress) if any_opened else ()
+    newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons, progress) if any_closed else ()
     return DiffResult(Verdict.DIFFERENT, newly_allowed=newly_allowed, newly_blocked=newly_blocked,
                       complete=not reasons, reason="; ".join(reasons), **common)
 
 
 def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicySet,
-             max_classes: int, reasons: list[str]) -> tuple[FlowClass, ...]:
-    found, reason = search.cover(max_classes)
+             max_classes: int, reasons: list[str], progress: Step | None) -> tuple[FlowClass, ...]:
+    found, reason = search.cover(max_classes, progress)
     if reason:
         reasons.append(reason)
     classes = [_flow_class(item, encoder, old, new) for item in found]
