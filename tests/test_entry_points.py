@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -48,6 +49,14 @@ def test_kubectl_plugin_diff(repo: Path) -> None:
                           text=True, env=_path_env())
     assert done.returncode == 1, done.stderr
     assert "on   TCP 8443" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_finds_the_plugin(repo: Path) -> None:
+    done = subprocess.run(["kubectl", "npdiff", "main~1:deploy", "main:deploy"], capture_output=True,
+                          text=True, env=_path_env())
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("different: 1 newly allowed")
 
 
 # -- pre-commit hook ------------------------------------------------------------------------
