@@ -184,6 +184,7 @@ def diff_command(
 ) -> None:
     """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
 
+    With --base REV, OLD is PATH at git revision REV and NEW is PATH in the working tree.
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff

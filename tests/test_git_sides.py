@@ -81,12 +81,27 @@ def test_tree_is_walked_like_a_directory(repo: Path) -> None:
     write(repo / "deploy" / "notes.txt", "{{ not: yaml")
     write(repo / "deploy" / ".github" / "ci.yaml", "{{ not: yaml")
     write(repo / "shared" / "extra.yaml", DENY.replace("name: api", "name: extra"))
-    os.symlink("../shared/extra.yaml", repo / "deploy" / "extra.yaml")
+    write(repo / "linked" / "more.yaml", DENY.replace("name: api", "name: more"))
+    os.symlink("../shared/extra.yaml", repo / "deploy" / "extra.yaml")   # a linked file
+    os.symlink("../linked", repo / "deploy" / "linked")                 # a linked directory
+    os.symlink(".", repo / "deploy" / "loop")                           # read once, not forever
+    os.symlink("linked", repo / "deploy" / "again")                     # inside the walk: once
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "more")
-    loaded = load_policy_set(["main:deploy"], Semantics())
-    names = [p.span.file for p in loaded.policy_set.policies]
-    assert names == ["main:deploy/api.yaml", "main:deploy/extra.yaml"]
+    at_revision = load_policy_set(["main:deploy"], Semantics()).policy_set.policies
+    on_disk = load_policy_set(["deploy"], Semantics()).policy_set.policies
+    assert [p.span.file for p in at_revision] == [
+        "main:deploy/api.yaml", "main:deploy/extra.yaml", "main:deploy/linked/more.yaml"]
+    assert [p.key for p in at_revision] == [p.key for p in on_disk]
+
+
+def test_dangling_link_is_an_error(repo: Path) -> None:
+    os.symlink("nowhere.yaml", repo / "deploy" / "gone.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "dangling")
+    result = run(["main~1:deploy", "main:deploy"])
+    assert result.exit_code == 2
+    assert "main:deploy/gone.yaml: error E-IO: symbolic link leads to no file" in result.stderr
 
 
 def test_existing_path_wins_over_revision(repo: Path) -> None:

@@ -5,8 +5,9 @@ is relative to the repository root unless it starts with `./` or `../` (then rel
 the current directory). The repository is the one holding the current directory. An
 argument that exists on disk is always a path, never a revision (`a:b.yaml` is that
 file if there is one). Files are chosen as in a directory walk (`sources.is_policy_file`,
-hidden entries skipped); symbolic links inside the repository are followed, submodules
-are not. One `git ls-tree` and one `git cat-file --batch` read a whole tree.
+hidden entries skipped); symbolic links inside the repository are followed as the walk
+follows them on disk (a linked directory is read once), submodules are not. One
+`git ls-tree` and one `git cat-file --batch` read a tree, plus two calls per link.
 
 Sources are named `REV:PATH/FILE` (`main:deploy/api.yaml`), so reports point at the
 revision a line belongs to. Every problem (no git, not a repository, unknown revision,
@@ -19,7 +20,7 @@ import os
 import posixpath
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from npdiff.load.codes import E_IO
 from npdiff.load.sources import MAX_BYTES, Source, is_policy_file
@@ -29,6 +30,8 @@ _FOUND = re.compile(rb"([0-9a-f]{40,64}) (blob|tree|commit|tag) ([0-9]+)")
 _NO_OBJECT = (b" missing", b" ambiguous")
 _NOT_FOLLOWED = (b"dangling", b"loop", b"notdir", b"symlink")  # followed by a size and a body
 _REGULAR, _LINK = (b"100644", b"100755"), b"120000"
+MAX_LINK_DEPTH = 8
+_TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it"
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ def _child(label: str, rel: str) -> str:
 
 
 def _tree_entries(oid: str) -> list[tuple[bytes, int, str, str]]:
-    """(mode, size, object id, relative path) of the files below tree `oid` that a walk reads."""
+    """(mode, size, object id, relative path) of the policy files and the links below tree
+    `oid`, hidden entries left out as a directory walk leaves them out."""
     entries = []
     for record in _git(["ls-tree", "--full-tree", "-r", "-z", "-l", oid]).split(b"\0"):
         if not record:
@@ -152,56 +156,92 @@ def _tree_entries(oid: str) -> list[tuple[bytes, int, str, str]]:
         mode, kind, object_id, size = meta.split()
         rel = os.fsdecode(raw_path)
         parts = rel.split("/")
-        if kind != b"blob" or any(p.startswith(".") for p in parts[:-1]):
+        if kind != b"blob" or any(p.startswith(".") for p in parts):
             continue
-        if (mode in _REGULAR or mode == _LINK) and is_policy_file(parts[-1]):
+        if mode == _LINK or (mode in _REGULAR and is_policy_file(parts[-1])):
             entries.append((mode, int(size), object_id.decode(), rel))
-    return sorted(entries, key=lambda e: e[3].split("/"))
+    return entries
+
+
+def _within(path: str, top: str) -> bool:
+    return top == "" or path == top or path.startswith(top + "/")
+
+
+@dataclass
+class _Walk:
+    """The files below one tree, following symbolic links as the directory walk does: a
+    linked directory is read once, and not at all when it lies inside the walked tree."""
+
+    commit: str
+    root: str                    # repository path of the tree the side names
+    label: str
+    out: list[Diagnostic]
+    followed: set[str] = field(default_factory=set)
+
+    def files(self, tree: str, directory: str, prefix: str, depth: int) -> list[tuple[str, str]]:
+        """(path relative to the side, object id) of every policy file below `tree`."""
+        found = []
+        for mode, size, object_id, rel in _tree_entries(tree):
+            if mode == _LINK:
+                found.extend(self._link(object_id, posixpath.join(directory, rel), prefix + rel, depth))
+            elif size > MAX_BYTES:
+                self.out.append(_diagnostic(_child(self.label, prefix + rel), _TOO_LARGE))
+            else:
+                found.append((prefix + rel, object_id))
+        return found
+
+    def _link(self, object_id: str, path: str, rel: str, depth: int) -> list[tuple[str, str]]:
+        name = _child(self.label, rel)
+        wanted = is_policy_file(rel.rsplit("/", 1)[-1])
+        text = os.fsdecode(_batch([object_id.encode()])[0][2])  # type: ignore[index]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), text))
+        answer = None
+        if not (text.startswith("/") or target == ".." or target.startswith("../") or "\n" in target):
+            answer = _batch([f"{self.commit}:{target}".encode("utf-8", "surrogateescape")])[0]
+        if answer is None or answer[1] not in (b"blob", b"tree"):
+            if wanted:
+                self.out.append(_diagnostic(name, "symbolic link leads to no file inside the repository"))
+            return []
+        target_id, kind, body = answer
+        if kind == b"blob":
+            if wanted and len(body) > MAX_BYTES:
+                self.out.append(_diagnostic(name, _TOO_LARGE))
+                return []
+            return [(rel, target_id)] if wanted else []
+        if _within(target, self.root) or _within(self.root, target) or target in self.followed:
+            return []
+        if depth >= MAX_LINK_DEPTH:
+            self.out.append(_diagnostic(name, "too many levels of linked directories"))
+            return []
+        self.followed.add(target)
+        return self.files(target_id, target, rel + "/", depth + 1)
 
 
 def _read(side: RevisionPath, out: list[Diagnostic]) -> list[Source]:
     toplevel = _toplevel()
     commit = _commit(side.revision)
     root_path = _root_relative(side, toplevel)
-    label = _label(side, root_path)
     if "\n" in root_path:
         raise GitError("a path with a line break cannot be read from a revision")
+    label = _label(side, root_path)
     answer = _batch([f"{commit}:{root_path}".encode("utf-8", "surrogateescape")])[0]
     if answer is None or answer[1] not in (b"blob", b"tree"):
         raise GitError(f"no such path {root_path or '.'!r} at revision {side.revision!r}")
-    tree_oid, kind, body = answer
-    if kind == b"blob":
-        if len(body) > MAX_BYTES:
-            raise GitError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
-        return [Source(label, body)]
-    wanted = []
-    requests = []
-    for mode, size, object_id, rel in _tree_entries(tree_oid):
-        name = _child(label, rel)
-        if mode == _LINK:
-            if "\n" in rel:
-                out.append(_diagnostic(name, "a linked path with a line break cannot be read"))
-                continue
-            full = posixpath.join(root_path, rel) if root_path else rel
-            requests.append(f"{commit}:{full}".encode("utf-8", "surrogateescape"))
-        elif size > MAX_BYTES:
-            out.append(_diagnostic(name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                                         "refusing to read it"))
-            continue
-        else:
-            requests.append(object_id.encode())
-        wanted.append(name)
-    sources = []
-    for name, found in zip(wanted, _batch(requests)):
-        if found is None or found[1] != b"blob":
-            out.append(_diagnostic(name, f"symbolic link at revision {side.revision!r} leads "
-                                         "to no file inside the repository"))
-        elif len(found[2]) > MAX_BYTES:
-            out.append(_diagnostic(name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; "
-                                         "refusing to read it"))
-        else:
-            sources.append(Source(name, found[2]))
-    return sources
+    object_id, kind, body = answer
+    if kind == b"tree":
+        return _read_tree(commit, root_path, object_id, label, out)
+    if len(body) > MAX_BYTES:
+        raise GitError(_TOO_LARGE)
+    return [Source(label, body)]
+
+
+def _read_tree(commit: str, root_path: str, tree: str, label: str,
+               out: list[Diagnostic]) -> list[Source]:
+    entries = sorted(_Walk(commit, root_path, label, out).files(tree, root_path, "", 0),
+                     key=lambda entry: entry[0].split("/"))
+    bodies = _batch([object_id.encode() for _, object_id in entries])
+    return [Source(_child(label, rel), found[2])
+            for (rel, _), found in zip(entries, bodies) if found is not None]
 
 
 def _diagnostic(name: str, message: str) -> Diagnostic:
