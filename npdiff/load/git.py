@@ -193,9 +193,11 @@ class _Walk:
     def _link(self, object_id: str, path: str, rel: str, depth: int) -> list[tuple[str, str]]:
         name = _child(self.label, rel)
         wanted = is_policy_file(rel.rsplit("/", 1)[-1])
-        text = os.fsdecode(_batch([object_id.encode()])[0][2])  # type: ignore[index]
+        link = _batch([object_id.encode()])[0]
+        text = os.fsdecode(link[2]) if link is not None else "/"
         target = posixpath.normpath(posixpath.join(posixpath.dirname(path), text))
         answer = None
+        # An absolute link, or one leaving the repository, leads nowhere at a revision.
         if not (text.startswith("/") or target == ".." or target.startswith("../") or "\n" in target):
             answer = _batch([f"{self.commit}:{target}".encode("utf-8", "surrogateescape")])[0]
         if answer is None or answer[1] not in (b"blob", b"tree"):
