@@ -96,12 +96,12 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
 def ensure_commit(revision: str) -> str:
     """`revision`, fetched from `origin` if a shallow checkout lacks it; returns what to use."""
     if revision.startswith("-"):
-        raise ActionError(f"invalid base revision {revision!r}")
+        raise ActionError(f"invalid revision {revision!r}")
     if _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").returncode == 0:
         return revision
     fetched = _git("fetch", "--quiet", "--no-tags", "--depth=1", "origin", revision)
     if fetched.returncode != 0:
-        raise ActionError(f"base revision {revision!r} is not in the checkout and cannot be "
+        raise ActionError(f"revision {revision!r} is not in the checkout and cannot be "
                           f"fetched from origin: {fetched.stderr.strip()}")
     if _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").returncode == 0:
         return revision
