@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO
@@ -20,6 +20,7 @@ import typer
 from npdiff import __version__
 from npdiff.model import Diagnostic, InputError, Semantics, Severity
 from npdiff.model.result import DiffResult, Verdict
+from npdiff.progress import Progress, Step
 
 if TYPE_CHECKING:
     from npdiff.model.invariant import InvariantReview
@@ -83,6 +84,7 @@ class Environment:
     stdout: TextIO
     stderr: TextIO
     colour: bool
+    progress: Progress = field(default_factory=lambda: Progress(None))  # draws on a live terminal
 
 
 @dataclass(frozen=True)
@@ -164,19 +166,29 @@ def _write_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         env.stderr.write(f"{d}\n")
 
 
-def _load(paths: Sequence[str], semantics: Semantics):
+def _load(paths: Sequence, semantics: Semantics, progress: Step | None = None):
     from npdiff.load import load_policy_set
 
-    loaded = load_policy_set(paths, semantics, stdin=_environment().stdin)
+    loaded = load_policy_set(paths, semantics, stdin=_environment().stdin, progress=progress)
     return loaded
+
+
+def _progress(output: Output) -> Step | None:
+    """Progress only for people: on a terminal, and never beside a machine format."""
+    progress = _environment().progress
+    return progress.step if progress.active and output is Output.text else None
 
 
 # -- commands ----------------------------------------------------------------------------------
 
 @app.command("diff")
 def diff_command(
-    old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, or - for stdin."),
-    new: str = typer.Argument(..., metavar="NEW", help="New policy set: a file, a directory, or - for stdin."),
+    old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, REV:PATH (git), "
+                                                       "or - for stdin; with --base, the working-tree PATH."),
+    new: Optional[str] = typer.Argument(None, metavar="NEW", help="New policy set: a file, a directory, "
+                                                                  "REV:PATH (git), or - for stdin."),
+    base: Optional[str] = typer.Option(None, "--base", metavar="REV",
+                                       help="Compare PATH at git revision REV with PATH in the working tree."),
     output: Output = OutputOpt,
     max_classes: int = typer.Option(100, "--max-classes", min=1,
                                     help="Stop listing flow classes after this many per direction; "
@@ -201,22 +213,26 @@ def diff_command(
 ) -> None:
     """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
 
+    With --base REV, OLD is PATH at git revision REV and NEW is PATH in the working tree.
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
     from npdiff.report import formats
 
+    old, new = _sides(old, new, base)
     if old == "-" and new == "-":
         raise typer.BadParameter("only one side can be read from stdin")
     targets = _report_targets(report, formats.DIFF)
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
-    (before, after), checks = _collect(lambda: _load_both(old, new, semantics),
+    progress = _progress(output)
+    (before, after), checks = _collect(lambda: _load_both(old, new, semantics, progress),
                                        lambda: _load_checks(invariants, preset, semantics))
     warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
-    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, local=not plain)
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
+                  local=not plain, progress=progress)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     if checks.invariants:
         from npdiff.analyse.verify import review
@@ -226,12 +242,26 @@ def diff_command(
     raise typer.Exit(_review_exit(_diff_exit(result, fail_on), result.invariants, fail_on))
 
 
-def _load_both(old: str, new: str, semantics: Semantics):
+def _sides(old: str, new: Optional[str], base: Optional[str]) -> tuple:
+    """OLD and NEW, or with `--base REV PATH`: PATH at REV and PATH in the working tree."""
+    if base is None:
+        if new is None:
+            raise typer.BadParameter("missing NEW (or give --base REV to compare PATH with a git revision)")
+        return old, new
+    if new is not None:
+        raise typer.BadParameter("with --base, give one PATH (the working-tree side), not OLD and NEW")
+    if old == "-":
+        raise typer.BadParameter("with --base, PATH is a working-tree path, not -")
+    from npdiff.load.git import base_path
+    return base_path(base, old), old
+
+
+def _load_both(old, new, semantics: Semantics, progress: Step | None = None):
     errors: list[Diagnostic] = []
     loaded = []
     for path in (old, new):
         try:
-            loaded.append(_load([path], semantics))
+            loaded.append(_load([path], semantics, progress))
         except InputError as exc:
             errors.extend(exc.diagnostics)
     if errors:
@@ -382,11 +412,13 @@ def verify_command(
     _check_stdin(policies, invariants)
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
-    loaded, checks = _collect(lambda: _load(policies, semantics),
+    progress = _progress(output)
+    loaded, checks = _collect(lambda: _load(policies, semantics, progress),
                               lambda: _load_checks(invariants, preset, semantics))
     warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
     _write_diagnostics(warnings)
-    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes)
+    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes,
+                    progress=progress)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     _emit(output.value, targets, lambda name, colour: formats.VERIFY[name](result, colour))
     raise typer.Exit({InvariantStatus.PROVEN: ExitStatus.OK, InvariantStatus.VIOLATED: ExitStatus.FINDINGS,
@@ -472,13 +504,18 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return ["diff", *argv]
 
 
-def execute(argv: Sequence[str], env: Environment) -> int:
+def _prog_name() -> str:
+    """`kubectl npdiff` when kubectl runs the plugin (`kubectl-npdiff`), else `npdiff`."""
+    return "kubectl npdiff" if os.path.basename(sys.argv[0]).startswith("kubectl-npdiff") else "npdiff"
+
+
+def execute(argv: Sequence[str], env: Environment, prog_name: str = "npdiff") -> int:
     global _env
     previous, _env = _env, env
     try:
         command = typer.main.get_command(app)
         try:
-            code = command.main(args=_with_default_command(list(argv)), prog_name="npdiff",
+            code = command.main(args=_with_default_command(list(argv)), prog_name=prog_name,
                                 standalone_mode=False)
         except typer.Exit as exc:
             code = exc.exit_code
@@ -511,6 +548,7 @@ def execute(argv: Sequence[str], env: Environment) -> int:
             return ExitStatus.ERROR
         return int(code or 0)
     finally:
+        env.progress.clear()
         _env = previous
 
 
@@ -531,8 +569,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: buffers output so that a failure never leaves half a report."""
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdin=sys.stdin.buffer, stdout=out, stderr=err,
-                      colour=wants_colour(sys.stdout, os.environ))
-    code = execute(list(sys.argv[1:] if argv is None else argv), env)
+                      colour=wants_colour(sys.stdout, os.environ),
+                      progress=Progress(sys.stderr if os.environ.get("TERM") != "dumb" else None))
+    code = execute(list(sys.argv[1:] if argv is None else argv), env, prog_name=_prog_name())
     sys.stderr.write(err.getvalue())
     sys.stdout.write(out.getvalue())
     sys.stdout.flush()

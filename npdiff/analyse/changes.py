@@ -6,6 +6,7 @@ import re
 
 from deepdiff import DeepDiff
 
+from npdiff.analyse.authored import authored
 from npdiff.model import PolicySet, SourceObject
 from npdiff.model.result import ObjectChange
 
@@ -22,7 +23,7 @@ def object_changes(old: PolicySet, new: PolicySet) -> tuple[ObjectChange, ...]:
         elif key not in after:
             changes.append(_change(before[key], "removed"))
         else:
-            fields = changed_fields(before[key].body, after[key].body)
+            fields = changed_fields(authored(before[key].body), authored(after[key].body))
             if fields:
                 changes.append(_change(after[key], "modified", fields))
     return tuple(changes)

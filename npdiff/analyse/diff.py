@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from npdiff.analyse.changes import object_changes
 from npdiff.analyse.evaluate import decide
 from npdiff.analyse.locality import changed_scopes, reduce
@@ -13,11 +15,15 @@ from npdiff.model import PolicySet, Semantics
 from npdiff.model.policy import Direction
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
+if TYPE_CHECKING:
+    from npdiff.progress import Step
+
 DEFAULT_MAX_CLASSES = 100
 
 
 def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
-         max_classes: int = DEFAULT_MAX_CLASSES, local: bool = True) -> DiffResult:
+         max_classes: int = DEFAULT_MAX_CLASSES, local: bool = True,
+         progress: Step | None = None) -> DiffResult:
     """`local=False` skips the locality reduction (analyse/locality.py): the plain path
     that tests compare the reduced one against."""
     changes = object_changes(old, new)
@@ -36,6 +42,8 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         within = encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows", within)
     closed = ClassSearch.difference(encoder, old, new, "newly blocked flows", within)
+    if progress is not None:
+        progress("comparing the two policy sets", 0, None)
     try:
         any_opened, any_closed = opened.exists(), closed.exists()
     except Undecided as exc:
@@ -44,15 +52,15 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         return DiffResult(Verdict.EQUIVALENT, **common)
 
     reasons: list[str] = []
-    newly_allowed = _classes(opened, encoder, old, new, max_classes, reasons) if any_opened else ()
-    newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons) if any_closed else ()
+    newly_allowed = _classes(opened, encoder, old, new, max_classes, reasons, progress) if any_opened else ()
+    newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons, progress) if any_closed else ()
     return DiffResult(Verdict.DIFFERENT, newly_allowed=newly_allowed, newly_blocked=newly_blocked,
                       complete=not reasons, reason="; ".join(reasons), **common)
 
 
 def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicySet,
-             max_classes: int, reasons: list[str]) -> tuple[FlowClass, ...]:
-    found, reason = search.cover(max_classes)
+             max_classes: int, reasons: list[str], progress: Step | None) -> tuple[FlowClass, ...]:
+    found, reason = search.cover(max_classes, progress)
     if reason:
         reasons.append(reason)
     classes = [_flow_class(item, encoder, old, new) for item in found]

@@ -29,6 +29,8 @@ from npdiff.model.result import DirectionStatus, FlowDecision, RuleRef
 if TYPE_CHECKING:
     import z3
 
+    from npdiff.progress import Step
+
 DEFAULT_MAX_CLASSES = 100
 
 
@@ -52,9 +54,13 @@ def encoder_for(policy_sets: Sequence[PolicySet], invariants: Sequence[Invariant
 
 
 def verify(policy_set: PolicySet, invariants: Sequence[Invariant], semantics: Semantics,
-           max_classes: int = DEFAULT_MAX_CLASSES) -> VerifyResult:
+           max_classes: int = DEFAULT_MAX_CLASSES, progress: Step | None = None) -> VerifyResult:
     encoder = encoder_for([policy_set], invariants, semantics)
-    results = [check(encoder, policy_set, invariant, max_classes) for invariant in invariants]
+    results = []
+    for number, invariant in enumerate(invariants, 1):
+        if progress is not None:
+            progress("checking invariants", number, len(invariants))
+        results.append(check(encoder, policy_set, invariant, max_classes))
     return VerifyResult(results=tuple(sorted(results, key=lambda r: r.invariant.name)),
                         semantics=semantics, exempt=exempt(semantics),
                         policy_count=len(policy_set.policies))

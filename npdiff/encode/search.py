@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -18,6 +19,9 @@ from npdiff.encode.cube import (
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.solver import Answer, Undecided, check, make_solver
 from npdiff.model import PolicySet
+
+if TYPE_CHECKING:
+    from npdiff.progress import Step
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,14 @@ class ClassSearch:
             self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
             yield Found(point, cube)
 
-    def cover(self, max_classes: int) -> tuple[list[Found], str]:
+    def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
         """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
         found: list[Found] = []
         reason = ""
         try:
             for item in self.classes():
+                if progress is not None:
+                    progress(f"listing {self.what}, classes found:", len(found) + 1, None)
                 if len(found) == max_classes:
                     reason = f"{self.what}: listing stopped at --max-classes {max_classes}; more classes exist"
                     break

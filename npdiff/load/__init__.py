@@ -11,7 +11,7 @@ import gc
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
 from npdiff.load.codes import E_DUP, N_SKIP, Sink
 from npdiff.load.flows import load_flows, parse_flow
@@ -24,6 +24,10 @@ from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
 )
+
+if TYPE_CHECKING:
+    from npdiff.load.git import RevisionPath
+    from npdiff.progress import Step
 
 __all__ = ["Loaded", "load_flows", "load_policy_set", "parse_flow"]
 
@@ -84,23 +88,28 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def load_policy_set(
-    paths: Sequence[str], semantics: Semantics, stdin: BinaryIO | None = None
+    paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: BinaryIO | None = None,
+    progress: Step | None = None,
 ) -> Loaded:
-    """Every NetworkPolicy in `paths` (files, directories, `-` for stdin).
+    """Every NetworkPolicy in `paths` (files, directories, `REV:PATH`, `-` for stdin).
 
     Raises InputError carrying every error found in every source.
     """
     with _without_cycle_collection():
-        return _load(paths, semantics, stdin)
+        return _load(paths, semantics, stdin, progress)
 
 
-def _load(paths: Sequence[str], semantics: Semantics, stdin: BinaryIO | None) -> Loaded:
+def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: BinaryIO | None,
+          progress: Step | None) -> Loaded:
     found: list[Diagnostic] = []
     policies: list[NetworkPolicy] = []
     objects: list[SourceObject] = []
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
-    for source in read_sources(paths, stdin, found):
+    sources = read_sources(paths, stdin, found)
+    for number, source in enumerate(sources, 1):
+        if progress is not None:
+            progress("reading policies", number, len(sources))
         sink = Sink(source.name, found)
         for obj in objects_of(read_documents(source, sink), sink):
             objects.append(_source_object(obj, source.name, semantics))

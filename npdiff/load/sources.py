@@ -1,4 +1,5 @@
-"""Turning command-line paths into named byte strings: files, directory trees and stdin.
+"""Turning command-line paths into named byte strings: files, directory trees, stdin and
+git revisions (`REV:PATH`, read by `npdiff.load.git`).
 
 Names are shown as the user wrote the path (`old/a.yaml` for the argument `old`), so
 messages and reports are the same on every machine.
@@ -10,10 +11,14 @@ import os
 import stat
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Sequence
 
 from npdiff.load.codes import E_IO
+from npdiff.load.kubectl import is_object_file
 from npdiff.model import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from npdiff.load.git import RevisionPath
 
 MAX_BYTES = 64 * 1024 * 1024
 POLICY_SUFFIXES = (".yaml", ".yml", ".json")
@@ -74,6 +79,13 @@ def read_stdin(stdin: BinaryIO | None, out: list[Diagnostic]) -> Source | None:
         return None
 
 
+def is_policy_file(filename: str) -> bool:
+    """Read in a directory walk: not hidden, and a policy suffix or a kubectl diff object name."""
+    if filename.startswith("."):
+        return False
+    return filename.lower().endswith(POLICY_SUFFIXES) or is_object_file(filename)
+
+
 def _display(arg: str, rel_parts: tuple[str, ...]) -> str:
     base = arg.replace(os.sep, "/")
     if not base.endswith("/"):
@@ -102,18 +114,28 @@ def _tree(top: str, out: list[Diagnostic]) -> list[tuple[str, ...]]:
         rel = os.path.relpath(dirpath, top)
         prefix = () if rel == os.curdir else tuple(rel.split(os.sep))
         for filename in filenames:
-            if filename.startswith(".") or not filename.lower().endswith(POLICY_SUFFIXES):
+            if not is_policy_file(filename):
                 continue
             found.append(prefix + (filename,))
     return sorted(found)
 
 
 def read_sources(
-    paths: Sequence[str], stdin: BinaryIO | None, out: list[Diagnostic]
+    paths: Sequence[str | RevisionPath], stdin: BinaryIO | None, out: list[Diagnostic]
 ) -> list[Source]:
-    """Every readable source in argument order; problems go to `out` as E-IO errors."""
+    """Every readable source in argument order; problems go to `out` as E-IO errors.
+
+    An argument that is no path on disk but reads `REV:PATH` is PATH at git revision REV.
+    """
+    from npdiff.load import git
+
     sources: list[Source] = []
     for arg in paths:
+        revision = git.revision_path(arg)
+        if revision is not None:
+            sources.extend(git.read_revision(revision, out))
+            continue
+        assert isinstance(arg, str)
         if arg == "-":
             source = read_stdin(stdin, out)
             if source is not None:

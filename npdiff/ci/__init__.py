@@ -1,0 +1,1 @@
+"""Entry points for continuous integration: the GitHub Action's program."""
