@@ -161,9 +161,18 @@ def _environment() -> Environment:
 
 
 def _write_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Warnings and notes on stderr, at most MAX_SHOWN_PER_CODE of each code: a large
+    repository can repeat one warning thousands of times. JSON reports carry them all."""
     env = _environment()
+    shown: dict[str, int] = {}
     for d in diagnostics:
-        env.stderr.write(f"{d}\n")
+        shown[d.code] = shown.get(d.code, 0) + 1
+        if shown[d.code] <= MAX_SHOWN_PER_CODE:
+            env.stderr.write(f"{d}\n")
+    for code, count in sorted(shown.items()):
+        if count > MAX_SHOWN_PER_CODE:
+            env.stderr.write(f"npdiff: {count - MAX_SHOWN_PER_CODE} more {code} not shown "
+                             f"({count} in all; -o json lists every one)\n")
 
 
 def _load(paths: Sequence, semantics: Semantics, progress: Step | None = None):
@@ -190,9 +199,9 @@ def diff_command(
     base: Optional[str] = typer.Option(None, "--base", metavar="REV",
                                        help="Compare PATH at git revision REV with PATH in the working tree."),
     output: Output = OutputOpt,
-    max_classes: int = typer.Option(100, "--max-classes", min=1,
+    max_classes: int = typer.Option(100, "--max-classes", min=0,
                                     help="Stop listing flow classes after this many per direction; "
-                                         "the verdict stays exact."),
+                                         "the verdict stays exact (0: the verdict alone)."),
     ipblock_matches_pods: bool = IpblockMatchesPods,
     pod_cidr: list[str] = PodCidr,
     allow_from_local_node: bool = LocalNode,
@@ -383,9 +392,9 @@ def verify_command(
     preset: list[Preset] = PresetOpt,
     output: Output = OutputOpt,
     report: list[str] = ReportOpt,
-    max_classes: int = typer.Option(100, "--max-classes", min=1,
+    max_classes: int = typer.Option(100, "--max-classes", min=0,
                                     help="Stop listing violating flow classes after this many per "
-                                         "invariant; the status stays exact."),
+                                         "invariant; the status stays exact (0: the status alone)."),
     ipblock_matches_pods: bool = IpblockMatchesPods,
     pod_cidr: list[str] = PodCidr,
     allow_from_local_node: bool = LocalNode,
@@ -494,6 +503,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version_cal
 
 _COMMANDS = {"diff", "eval", "verify"}
 MAX_SHOWN_ERRORS = 200
+MAX_SHOWN_PER_CODE = 20
 _ROOT_FLAGS = {"--help", "-h", "--version"}
 
 

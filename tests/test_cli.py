@@ -285,3 +285,22 @@ def test_pod_cidr_witnesses_are_well_formed(tmp_path: Path) -> None:
 def test_timeout_must_be_finite(sides: tuple[Path, Path]) -> None:
     result = run([str(sides[0]), str(sides[1]), "--timeout", "inf"])
     assert result.exit_code == 2 and "Traceback" not in result.stderr
+
+
+def test_repeated_warnings_are_capped_per_code(tmp_path):
+    import yaml as _yaml
+
+    from npdiff.cli import MAX_SHOWN_PER_CODE
+
+    docs = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": f"p{i}", "namespace": "shop"},
+             "spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80, "endPort": 90}]}]}}
+            for i in range(MAX_SHOWN_PER_CODE + 5)]
+    policies = tmp_path / "policies.yaml"
+    policies.write_text(_yaml.safe_dump_all(docs))
+    result = run([str(policies), str(policies)])
+    assert result.exit_code == 0
+    assert result.stderr.count(" warning W-09: ") == MAX_SHOWN_PER_CODE
+    assert f"npdiff: 5 more W-09 not shown ({MAX_SHOWN_PER_CODE + 5} in all" in result.stderr
+    listed = run([str(policies), str(policies), "-o", "json"])
+    assert sum(w["code"] == "W-09" for w in json.loads(listed.stdout)["warnings"]) == MAX_SHOWN_PER_CODE + 5

@@ -58,23 +58,29 @@ class ClassSearch:
     def classes(self) -> Iterator[Found]:
         """Yield cubes until the target is covered; raises Undecided on an unknown check."""
         while check(self.finder, self.what) is Answer.SAT:
-            point = point_of(self.finder.model(), self.encoder.vars)
-            cube = self.widen(point)
-            self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
-            yield Found(point, cube)
+            yield self._next()
+
+    def _next(self) -> Found:
+        """Widen the finder's model into a cube and block it (after a SAT check)."""
+        point = point_of(self.finder.model(), self.encoder.vars)
+        cube = self.widen(point)
+        self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
+        return Found(point, cube)
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
-        """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
+        """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole).
+        A flow outside the cubes found is enough to know more exist: it is never widened."""
         found: list[Found] = []
         reason = ""
         try:
-            for item in self.classes():
-                if progress is not None:
-                    progress(f"listing {self.what}, classes found:", len(found) + 1, None)
+            while check(self.finder, self.what) is Answer.SAT:
                 if len(found) == max_classes:
-                    reason = f"{self.what}: listing stopped at --max-classes {max_classes}; more classes exist"
+                    reason = (f"{self.what}: listing stopped at --max-classes {max_classes}; more classes exist"
+                              if max_classes else f"{self.what}: not listed (--max-classes 0)")
                     break
-                found.append(item)
+                found.append(self._next())
+                if progress is not None:
+                    progress(f"listing {self.what}, classes found:", len(found), None)
             found = self.simplify(found)
         except Undecided as exc:
             reason = f"listing incomplete: {exc}"

@@ -172,6 +172,8 @@ def summary_line(result: DiffResult, paint: Painter = Painter(False)) -> str:
         return paint("equivalent", "green") + f": the change allows and blocks exactly the same flows ({counts})"
     if result.verdict is Verdict.UNDECIDED:
         return paint("undecided", "yellow") + f": {result.reason} ({counts})"
+    if not (result.complete or result.newly_allowed or result.newly_blocked):
+        return paint("different", "red") + f": the change allows or blocks some flows; they were not listed ({counts})"
     return (paint("different", "red") + f": {len(result.newly_allowed)} newly allowed and "
             f"{len(result.newly_blocked)} newly blocked flow classes ({counts})")
 

@@ -22,6 +22,8 @@ def cli_flags(options: dict) -> list[str]:
             flags += ["--" + key.replace("_", "-"), str(options[key])]
     for cidr in options.get("pod_cidr") or []:
         flags += ["--pod-cidr", cidr]
+    if options.get("plain"):
+        flags.append("--plain")
     return flags
 
 

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The scale targets of issue 6, measured side by side in one run (not part of the tests).
+
+    python benchmarks/bench_scale.py [--policies 10000] [--namespaces 200] [--change 5]
+                                     [--unrelated 1000] [--generator PATH] [--keep DIR]
+
+Generates, with ../shared/bench/gen_policies.py: a repository of N policies with a
+"pull request" copy (K policies changed), two unrelated repositories of M policies (seeds
+1 and 2), and a rewritten copy of the large repository (every policy split into one
+policy per rule, the files regrouped into one multi-document file per namespace). Then it
+times, each in a fresh process:
+
+1. the PR diff (`npdiff REPO REPO-pr -o json`), twice, against PyYAML's C loader merely
+   parsing both trees;
+2. the unrelated pair: the verdict alone (`--max-classes 1`) and the full listing;
+3. the refactor proof (`npdiff REPO REWRITTEN`) against parsing both trees;
+4. the peak resident memory of the PR diff.
+
+and prints one row per target: measured figure, limit, and whether it is met. The peer
+comparison (target 5, network-config-analyzer) is not run by this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "gen_policies.py"
+
+
+def parse_time(*trees: Path) -> float:
+    """What a reader pays anyway: PyYAML's C loader over every file of the trees."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    start = time.perf_counter()
+    for tree in trees:
+        for path in sorted(tree.rglob("*.yaml")):
+            list(yaml.load_all(path.read_bytes(), Loader=loader))
+    return time.perf_counter() - start
+
+
+def npdiff(*args: str) -> tuple[float, int, dict]:
+    """Wall time, peak RSS (MiB) and JSON report of one npdiff run in a fresh process."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "npdiff", *args, "-o", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = child.stdout.read() if child.stdout else b""
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 1, 3):
+        raise SystemExit(f"npdiff {' '.join(args)} failed with exit code {child.returncode}")
+    return elapsed, usage.ru_maxrss // 1024, json.loads(out)
+
+
+def generate(generator: Path, out: Path, *args: str) -> None:
+    subprocess.run([sys.executable, str(generator), str(out), *args], check=True, capture_output=True)
+
+
+def rewrite(repo: Path, out: Path) -> int:
+    """Every policy split into one policy per rule (isolation kept by rule-less policies of
+    each declared type), regrouped into one multi-document file per namespace."""
+    by_namespace: dict[str, list[dict]] = {}
+    for path in sorted(repo.rglob("*.yaml")):
+        for doc in yaml.load_all(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if not doc or doc.get("kind") != "NetworkPolicy":
+                continue
+            meta, spec = doc["metadata"], doc["spec"]
+            types = spec.get("policyTypes") or (["Ingress", "Egress"] if spec.get("egress") else ["Ingress"])
+            pieces = []
+            for kind in types:
+                key = kind.lower()
+                rules = spec.get(key) or []
+                if not rules:
+                    pieces.append((f"{key}-none", kind, {}))
+                for i, rule in enumerate(rules):
+                    pieces.append((f"{key}-{i}", kind, {key: [rule]}))
+            for suffix, kind, body in pieces:
+                by_namespace.setdefault(meta["namespace"], []).append({
+                    "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": {"name": f"{meta['name']}-{suffix}", "namespace": meta["namespace"]},
+                    "spec": {"podSelector": spec.get("podSelector", {}), "policyTypes": [kind], **body}})
+    out.mkdir(parents=True)
+    count = 0
+    for namespace, docs in sorted(by_namespace.items()):
+        (out / f"{namespace}.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+        count += len(docs)
+    return count
+
+
+def row(name: str, measured: str, limit: str, met: bool) -> str:
+    return f"| {name} | {measured} | {limit} | {'met' if met else 'NOT met'} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--policies", type=int, default=10_000)
+    parser.add_argument("--namespaces", type=int, default=200)
+    parser.add_argument("--change", type=int, default=5)
+    parser.add_argument("--unrelated", type=int, default=1_000)
+    parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
+    parser.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    args = parser.parse_args()
+
+    scratch = args.keep or Path(tempfile.mkdtemp(prefix="npdiff-bench-"))
+    try:
+        repo, pr = scratch / "repo", scratch / "repo-pr"
+        generate(args.generator, repo, "--policies", str(args.policies), "--namespaces", str(args.namespaces),
+                 "--change", str(args.change))
+        first, second = scratch / "unrelated-1", scratch / "unrelated-2"
+        generate(args.generator, first, "--policies", str(args.unrelated), "--seed", "1")
+        generate(args.generator, second, "--policies", str(args.unrelated), "--seed", "2")
+        rewritten = scratch / "rewritten"
+        shutil.rmtree(rewritten, ignore_errors=True)
+        split = rewrite(repo, rewritten)
+
+        rows = []
+        parsed = parse_time(repo, pr)
+        cold, rss, report = npdiff(str(repo), str(pr))
+        warm, _, _ = npdiff(str(repo), str(pr))
+        classes = len(report["newly_allowed"]) + len(report["newly_blocked"])
+        rows.append(row(f"1. PR diff, {args.policies} policies, {args.change} changed ({report['verdict']}, "
+                        f"{classes} classes)", f"{cold:.1f} s = {cold / parsed:.2f} × parse ({parsed:.1f} s)",
+                        "≤ 0.5 × parse", cold <= 0.5 * parsed))
+        rows.append(row("1. same, second run", f"{warm:.1f} s = {warm / parsed:.2f} × parse",
+                        "≤ 0.2 × parse", warm <= 0.2 * parsed))
+        verdict, _, quick = npdiff(str(first), str(second), "--max-classes", "1")
+        rows.append(row(f"2. unrelated {args.unrelated}-policy sets, verdict ({quick['verdict']})",
+                        f"{verdict:.1f} s", "≤ 5 s", verdict <= 5))
+        listing, _, full = npdiff(str(first), str(second))
+        rows.append(row(f"2. same, full listing ({len(full['newly_allowed'])}+{len(full['newly_blocked'])} "
+                        f"classes{'' if full['complete'] else ', capped'})", f"{listing:.1f} s", "≤ 60 s",
+                        listing <= 60))
+        parsed_refactor = parse_time(repo, rewritten)
+        proof, _, refactor = npdiff(str(repo), str(rewritten))
+        rows.append(row(f"3. refactor proof, {args.policies} vs {split} policies ({refactor['verdict']})",
+                        f"{proof:.1f} s = {proof / parsed_refactor:.2f} × parse ({parsed_refactor:.1f} s)",
+                        "≤ 1 × parse", proof <= parsed_refactor and refactor["verdict"] == "equivalent"))
+        rows.append(row(f"4. peak RSS of the PR diff", f"{rss} MiB", "≤ 1024 MiB", rss <= 1024))
+        print("| target | measured | limit | |")
+        print("|---|---|---|---|")
+        print("\n".join(rows))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The per-scope shortcuts (analyse/locality.py) change no verdict and no class: the
+optimised path is checked against `--plain` on random sets, and its parts one by one."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+
+from examples.runner import run_diff
+from npdiff.analyse.locality import changed_scopes, reduce
+from npdiff.cli import run
+from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
+from npdiff.model.flow import METADATA_NAME
+from npdiff.model.policy import Direction
+from npdiff.model.selector import Operator, Requirement
+from test_classes_exact import _in_class, exact_options
+from test_property import SCALE, SETTINGS, flow_batches, related_sets
+
+INGRESS, EGRESS = Direction.INGRESS, Direction.EGRESS
+
+
+@settings(max_examples=30 * SCALE, **SETTINGS)
+@given(pair=related_sets(), flows=flow_batches(max_size=20), options=exact_options)
+def test_shortcuts_give_the_plain_verdict_and_classes(pair, flows, options):
+    old, new = pair
+    with tempfile.TemporaryDirectory() as directory:
+        fast, fast_report = run_diff(Path(directory), old, new, options)
+        plain, plain_report = run_diff(Path(directory), old, new, {**options, "plain": True})
+    assert fast.exit_code == plain.exit_code, (fast.stderr, plain.stderr)
+    assert fast_report["verdict"] == plain_report["verdict"]
+    if not (fast_report["complete"] and plain_report["complete"]):
+        return
+    for flow in flows:
+        for direction in ("newly_allowed", "newly_blocked"):
+            in_fast = any(_in_class(c, flow) for c in fast_report[direction])
+            in_plain = any(_in_class(c, flow) for c in plain_report[direction])
+            assert in_fast == in_plain, f"{direction} {flow}"
+
+
+def _selector(**labels: str) -> LabelSelector:
+    return LabelSelector(tuple(Requirement(k, Operator.IN, (v,)) for k, v in sorted(labels.items())))
+
+
+def _policy(namespace: str, name: str, ingress=(), egress=(), types=(INGRESS,), **labels: str) -> NetworkPolicy:
+    return NetworkPolicy(namespace, name, _selector(**labels), frozenset(types),
+                         tuple(Rule(INGRESS, i, *r) for i, r in enumerate(ingress)),
+                         tuple(Rule(EGRESS, i, *r) for i, r in enumerate(egress)))
+
+
+FRONTEND = Peer(pod_selector=_selector(app="frontend"))
+MONITORING = Peer(namespace_selector=LabelSelector((Requirement(METADATA_NAME, Operator.IN, ("monitoring",)),)))
+TEAM = Peer(namespace_selector=_selector(team="a"))
+WEB = (PortSpec("TCP", 80), PortSpec("TCP", 443))
+
+
+def test_a_policy_split_per_rule_and_per_peer_changes_no_scope():
+    whole = PolicySet((_policy("shop", "api", ingress=[((FRONTEND, MONITORING), WEB)], app="api"),))
+    split = PolicySet((
+        _policy("shop", "api-0", ingress=[((FRONTEND,), WEB)], app="api"),
+        _policy("shop", "api-1", ingress=[((MONITORING,), (PortSpec("TCP", 443), PortSpec("TCP", 80)))], app="api"),
+    ))
+    assert changed_scopes(whole, split).empty
+
+
+def test_a_changed_port_or_isolation_is_a_changed_scope():
+    old = PolicySet((_policy("shop", "api", ingress=[((FRONTEND,), WEB)], app="api"),))
+    opened = PolicySet((_policy("shop", "api", ingress=[((FRONTEND,), WEB + (PortSpec("TCP", 8443),))], app="api"),))
+    egress_too = PolicySet((_policy("shop", "api", ingress=[((FRONTEND,), WEB)], types=(INGRESS, EGRESS),
+                                    app="api"),))
+    assert changed_scopes(old, opened).scopes == {("shop", INGRESS)}
+    assert changed_scopes(old, egress_too).scopes == {("shop", EGRESS)}
+
+
+def test_unchanged_scopes_keep_only_peers_that_may_match_a_changed_namespace():
+    other = _policy("billing", "in", ingress=[((FRONTEND, MONITORING, TEAM), ())], app="ledger")
+    changed_old = _policy("monitoring", "out", egress=[((), ())], types=(EGRESS,))
+    changed_new = _policy("monitoring", "out", egress=[((), (PortSpec("TCP", 9090),))], types=(EGRESS,))
+    old, new = PolicySet((other, changed_old)), PolicySet((other, changed_new))
+    change = changed_scopes(old, new)
+    assert change.scopes == {("monitoring", EGRESS)}
+    reduced = {p.key: p for p in reduce(old, change, Semantics()).policies}
+    # podSelector-only peers stay in billing; a name selector for monitoring and a label
+    # selector may match it.
+    assert reduced["billing/in"].ingress[0].peers == (MONITORING, TEAM)
+    assert reduced["monitoring/out"].egress == changed_old.egress
+
+
+def test_max_classes_zero_gives_the_verdict_alone(monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = run(["samples/pr-open-port/old", "samples/pr-open-port/new", "--max-classes", "0", "-o", "brief"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("different: the change allows or blocks some flows; they were not listed")
