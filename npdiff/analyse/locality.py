@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from npdiff.model import LabelSelector, Peer, PolicySet, PortSpec, Rule, Semantics
 from npdiff.model.flow import METADATA_NAME
@@ -65,6 +66,7 @@ def forms(policy_set: PolicySet) -> dict[Scope, tuple[frozenset, frozenset]]:
     return {scope: (frozenset(isolating[scope]), frozenset(allowing[scope])) for scope in isolating}
 
 
+@lru_cache(maxsize=65_536)
 def _selector(selector: LabelSelector) -> Hashable:
     return tuple(sorted({(r.key, r.operator.value, tuple(sorted(set(r.values)))) for r in selector.requirements}))
 

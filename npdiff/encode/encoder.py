@@ -22,6 +22,25 @@ from npdiff.model.policy import PROTOCOLS, Direction
 from npdiff.model.selector import Operator, Requirement
 
 
+def conjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
+    """`z3.And` without its per-argument coercion, which dominates encoding large sets;
+    a term repeated (many policies share a selector) is passed once."""
+    return _connective(z3.Z3_mk_and, terms, ctx, True)
+
+
+def disjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
+    """`z3.Or`, likewise."""
+    return _connective(z3.Z3_mk_or, terms, ctx, False)
+
+
+def _connective(make, terms: list[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:
+    unique = list({t.get_id(): t for t in terms}.values())
+    if not unique:
+        return z3.BoolVal(empty, ctx)
+    args = (z3.Ast * len(unique))(*(t.as_ast() for t in unique))
+    return z3.BoolRef(make(ctx.ref(), len(unique), args), ctx)
+
+
 @dataclass(frozen=True)
 class TierVerdict:
     """One tier's say on a direction: whether it decides, and if so whether it allows."""
@@ -55,11 +74,11 @@ class Encoder:
 
     def all(self, terms: list[z3.BoolRef]) -> z3.BoolRef:
         """Conjunction in this encoder's context; true when empty."""
-        return z3.And(terms, self.ctx) if terms else z3.BoolVal(True, self.ctx)
+        return conjunction(terms, self.ctx)
 
     def any(self, terms: list[z3.BoolRef]) -> z3.BoolRef:
         """Disjunction in this encoder's context; false when empty."""
-        return z3.Or(terms, self.ctx) if terms else z3.BoolVal(False, self.ctx)
+        return disjunction(terms, self.ctx)
 
     # -- well-formedness and concrete flows ---------------------------------------------
 
@@ -92,9 +111,9 @@ class Encoder:
     def _requirement(req: Requirement, var: z3.ArithRef, values: tuple[str, ...]) -> z3.BoolRef:
         indices = [Universe.value_index(values, v) for v in req.values]
         if req.operator is Operator.IN:
-            return z3.Or([var == i for i in indices])
+            return disjunction([var == i for i in indices], var.ctx)
         if req.operator is Operator.NOT_IN:
-            return z3.And([var != i for i in indices])  # absent (0) is never in `indices` (S2.7)
+            return conjunction([var != i for i in indices], var.ctx)  # absent (0) is never in `indices` (S2.7)
         if req.operator is Operator.EXISTS:
             return var != 0
         return var == 0
@@ -113,10 +132,10 @@ class Encoder:
 
     def selects(self, policy: NetworkPolicy, ep: EndpointVars) -> z3.BoolRef:
         """S3.2.1: a pod of the policy's namespace whose labels match spec.podSelector."""
-        return self._memo(("selects", policy.namespace, policy.pod_selector, ep.side), lambda: z3.And(
+        return self._memo(("selects", policy.namespace, policy.pod_selector, ep.side), lambda: self.all([
             ep.kind == POD,
             ep.ns == self.universe.namespace_index(policy.namespace),
-            self.pod_selector(policy.pod_selector, ep)))
+            self.pod_selector(policy.pod_selector, ep)]))
 
     def peer(self, peer: Peer, namespace: str, ep: EndpointVars) -> z3.BoolRef:
         """S3.5: `ep` is the remote end (source for ingress, destination for egress)."""
@@ -130,7 +149,7 @@ class Encoder:
                 terms.append(self.namespace_selector(peer.namespace_selector, ep))
             if peer.pod_selector is not None:
                 terms.append(self.pod_selector(peer.pod_selector, ep))
-            return z3.And(terms)
+            return self.all(terms)
         return self._memo(("peer", peer, namespace, ep.side), build)
 
     def _ip_block(self, peer: Peer, ep: EndpointVars) -> z3.BoolRef:
@@ -140,7 +159,7 @@ class Encoder:
         inside = address_in(ep, v6, ipaddress.ip_network(block.cidr))
         excluded = [address_in(ep, v6, ipaddress.ip_network(e)) for e in block.excepts]
         eligible = self.all([]) if self.semantics.ipblock_matches_pods else ep.kind != POD
-        return z3.And(eligible, inside, z3.Not(self.any(excluded)))
+        return self.all([eligible, inside, z3.Not(self.any(excluded))])
 
     def port(self, spec: PortSpec) -> z3.BoolRef:
         """S3.4.5 and S3.6; named ports resolve on the destination pod."""
@@ -152,10 +171,10 @@ class Encoder:
             if spec.port is None:
                 return proto
             if isinstance(spec.port, str):
-                return z3.And(proto, v.dst.kind == POD, v.serves[spec.port])
+                return self.all([proto, v.dst.kind == POD, v.serves[spec.port]])
             if spec.end_port is None or self.semantics.endport == "first-port":
-                return z3.And(proto, v.port == spec.port)
-            return z3.And(proto, v.port >= spec.port, v.port <= spec.end_port)
+                return self.all([proto, v.port == spec.port])
+            return self.all([proto, v.port >= spec.port, v.port <= spec.end_port])
         return self._memo(("port", spec), build)
 
     def rule(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
@@ -164,7 +183,7 @@ class Encoder:
             remote = self.vars.src if rule.direction is Direction.INGRESS else self.vars.dst
             peers = self.any([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else self.all([])
             ports = self.any([self.port(s) for s in rule.ports]) if rule.ports else self.all([])
-            return z3.And(peers, ports)
+            return self.all([peers, ports])
         return self._memo(("rule", policy.namespace, rule), build)
 
     def subject(self, direction: Direction) -> EndpointVars:
@@ -177,7 +196,7 @@ class Encoder:
         subject = self.subject(direction)
         applying = [p for p in policies if p.applies(direction)]
         isolated = self.any([self.selects(p, subject) for p in applying])
-        allows = [z3.And(self.selects(p, subject), self.any([self.rule(p, r) for r in p.rules(direction)]))
+        allows = [self.all([self.selects(p, subject), self.any([self.rule(p, r) for r in p.rules(direction)])])
                   for p in applying if p.rules(direction)]
         if direction is Direction.INGRESS and self.semantics.allow_from_local_node:
             allows.append(self.vars.src.kind == LOCAL_NODE)
@@ -189,7 +208,7 @@ class Encoder:
         verdict: z3.BoolRef = self.all([])
         for tier in reversed(tiers):
             verdict = z3.If(tier.decided, tier.allow, verdict)
-        return z3.Or(self.subject(direction).kind != POD, verdict)
+        return self.any([self.subject(direction).kind != POD, verdict])
 
     def allowed(self, policy_set: PolicySet) -> z3.BoolRef:
         """S3.7.1: the connection needs the source's egress and the destination's ingress."""
@@ -206,7 +225,7 @@ class Encoder:
         pod of an `ingress` namespace (the region a change of those scopes can touch)."""
         def side(ep: EndpointVars, namespaces: Iterable[str]) -> z3.BoolRef:
             indices = sorted({self.universe.namespace_index(ns) for ns in namespaces})
-            return z3.And(ep.kind == POD, self.any([ep.ns == i for i in indices])) if indices else self.any([])
+            return self.all([ep.kind == POD, self.any([ep.ns == i for i in indices])]) if indices else self.any([])
         return self.any([side(self.vars.src, egress), side(self.vars.dst, ingress)])
 
     # -- concrete flows ---------------------------------------------------------------------
