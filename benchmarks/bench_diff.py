@@ -18,19 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from bench_scale import parse_time  # same directory: run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "gen_policies.py"
-
-
-def parse_time(*trees: Path) -> float:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    start = time.perf_counter()
-    for tree in trees:
-        for path in sorted(tree.rglob("*.yaml")):
-            list(yaml.load_all(path.read_text(), Loader=loader))
-    return time.perf_counter() - start
 
 
 def npdiff_time(old: Path, new: Path) -> tuple[float, str]:
