@@ -238,7 +238,8 @@ class ClassSearch:
         return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
-        """Binary search over atom boundaries: inclusion is monotone in each bound."""
+        """Binary search over atom boundaries: inclusion is monotone in each bound. Most
+        intervals cannot grow at all, so the next atom on each side is tried first."""
         cuts, top = cuts_for(dim, self.encoder.universe)
         lo, hi = cube.get(dim)
         starts = list(cuts)
@@ -246,6 +247,8 @@ class ClassSearch:
         first, last = starts.index(lo), ends.index(hi)
 
         low, high = 0, first  # smallest start index that keeps the cube inside
+        if first > 0 and not self.inside(cube.replace(dim, (starts[first - 1], hi))):
+            low = first
         while low < high:
             mid = (low + high) // 2
             if self.inside(cube.replace(dim, (starts[mid], hi))):
@@ -254,6 +257,8 @@ class ClassSearch:
                 low = mid + 1
         lo = starts[low]
         low, high = last, len(ends) - 1  # largest end index that keeps the cube inside
+        if last < high and not self.inside(cube.replace(dim, (lo, ends[last + 1]))):
+            high = last
         while low < high:
             mid = (low + high + 1) // 2
             if self.inside(cube.replace(dim, (lo, ends[mid]))):
