@@ -185,57 +185,62 @@ class ClassSearch:
 
     def _widen_set(self, cube: Cube, dim: str) -> Cube:
         """The cube is a product, so a value may join iff the cube with that value alone is
-        inside. Two enumerations run in turn and the first to finish decides: the checker
-        names values that are not inside (one check per bad value), the seeker names
-        values that have some flow of the target (one check, and one proof, per
-        candidate). Large domains with few good values (namespaces) thus cost little.
+        inside. Two enumerations run in turn and the first to finish decides: the seeker
+        names candidates, values with some flow of the target (one check each), and the
+        checker names values that are not inside (one check per bad value). Large domains
+        with few good values (namespaces) thus cost little, and a dimension that keeps
+        its one value, or takes every value, costs two checks.
 
-        When the seeker finishes first, the values neither named have no flow of the
-        target; they join only if they have no flow at all (vacuous), proved at once."""
+        When the seeker finishes first, the candidates are proved inside together (each
+        bad one found on the way is dropped), and the values neither named, which have no
+        flow of the target, join only if they have no flow at all (vacuous)."""
         var = dimension_vars(self.encoder.vars)[dim]
+        values = domain(dim, self.encoder.universe)
         others = cube_term(cube.replace(dim, None), self.encoder.vars)
-        known_good = set(cube.get(dim) or ())
+        good: set = set(cube.get(dim) or ())
         bad: set = set()
-        good: set = set(known_good)
-        settled = False
+        candidates: set = set()
         self.checker.push()
         self.seeker.push()
         try:
             self.checker.add(others)
             self.seeker.add(others)
-            for value in known_good:
+            for value in good:
                 self.seeker.add(var != value)
-            while not settled:
+            while check(self.seeker, self.what) is Answer.SAT:
+                value = _value(self.seeker.model(), var)
+                candidates.add(value)
+                self.seeker.add(var != value)
                 if check(self.checker, self.what) is not Answer.SAT:
-                    settled = True
-                    break
+                    return _with_values(cube, dim, [v for v in values if v not in bad], values)
                 value = _value(self.checker.model(), var)
                 bad.add(value)
+                candidates.discard(value)
                 self.checker.add(var != value)
                 self.seeker.add(var != value)
-                if check(self.seeker, self.what) is not Answer.SAT:
-                    break
-                value = _value(self.seeker.model(), var)
-                self.seeker.add(var != value)
+            rest = [v for v in values if v not in bad and v not in good and v not in candidates]
+            while candidates:
                 self.checker.push()
-                self.checker.add(var == value)
-                inside = check(self.checker, self.what) is Answer.UNSAT
+                self.checker.add(self._any_of(var, candidates))
+                found = check(self.checker, self.what) is Answer.SAT
+                value = _value(self.checker.model(), var) if found else None
                 self.checker.pop()
-                if inside:
-                    good.add(value)
-                else:
-                    bad.add(value)
-                    self.checker.add(var != value)
-            if not settled:
-                rest = [v for v in domain(dim, self.encoder.universe) if v not in bad and v not in good]
-                self.checker.add(z3.Or([var == v for v in rest]) if rest else z3.BoolVal(False, self.encoder.ctx))
-                settled = check(self.checker, self.what) is Answer.UNSAT
+                if value is None:
+                    good |= candidates
+                    break
+                candidates.discard(value)
+                self.checker.add(var != value)
+            if rest:
+                self.checker.add(self._any_of(var, rest))
+                if check(self.checker, self.what) is Answer.UNSAT:
+                    good.update(rest)
         finally:
             self.checker.pop()
             self.seeker.pop()
-        values = domain(dim, self.encoder.universe)
-        chosen = [v for v in values if v not in bad] if settled else [v for v in values if v in good]
-        return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
+        return _with_values(cube, dim, [v for v in values if v in good], values)
+
+    def _any_of(self, var: z3.ExprRef, values) -> z3.BoolRef:
+        return z3.Or([var == v for v in sorted(values)]) if values else z3.BoolVal(False, self.encoder.ctx)
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound. Most
@@ -266,6 +271,10 @@ class ClassSearch:
             else:
                 high = mid - 1
         return cube.replace(dim, (lo, ends[low]))
+
+
+def _with_values(cube: Cube, dim: str, chosen: list, values: tuple) -> Cube:
+    return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
 
 def _value(model: z3.ModelRef, var: z3.ExprRef) -> int | bool:
