@@ -81,7 +81,27 @@ def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:
             width = var.size()
             return z3.And(z3.UGE(var, z3.BitVecVal(lo, width, var.ctx)), z3.ULE(var, z3.BitVecVal(hi, width, var.ctx)))
         return z3.And(var >= lo, var <= hi)
-    return z3.Or([var == (z3.BoolVal(x, var.ctx) if isinstance(x, bool) else x) for x in sorted(value)])
+    return one_of(var, value)
+
+
+def equals(var: z3.ExprRef, value: int | bool) -> z3.BoolRef:
+    """`var == value` for an Int or Bool variable, built without z3's Python coercion
+    (class search builds many thousands of these)."""
+    ctx = var.ctx
+    if isinstance(value, bool):
+        constant = z3.BoolVal(value, ctx)
+    else:
+        constant = z3.IntNumRef(z3.Z3_mk_int64(ctx.ref(), value, var.sort().ast), ctx)
+    return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), var.as_ast(), constant.as_ast()), ctx)
+
+
+def one_of(var: z3.ExprRef, values) -> z3.BoolRef:
+    """`var` takes one of `values` (false when there are none)."""
+    terms = [equals(var, v) for v in sorted(values)]
+    if not terms:
+        return z3.BoolVal(False, var.ctx)
+    args = (z3.Ast * len(terms))(*(t.as_ast() for t in terms))
+    return z3.BoolRef(z3.Z3_mk_or(var.ctx.ref(), len(terms), args), var.ctx)
 
 
 def endpoint_dims(side: str, point: dict[str, int | bool], universe: Universe,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import z3
 
 from npdiff.encode.cube import (
-    Cube, cube_term, cuts_for, dim_term, dimension_vars, domain, endpoint_dims, point_of,
+    Cube, cube_term, cuts_for, dim_term, dimension_vars, domain, endpoint_dims, equals, one_of, point_of,
 )
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.solver import Answer, Undecided, check, make_solver
@@ -206,18 +206,18 @@ class ClassSearch:
             self.checker.add(others)
             self.seeker.add(others)
             for value in good:
-                self.seeker.add(var != value)
+                self.seeker.add(z3.Not(equals(var, value)))
             while check(self.seeker, self.what) is Answer.SAT:
                 value = _value(self.seeker.model(), var)
                 candidates.add(value)
-                self.seeker.add(var != value)
+                self.seeker.add(z3.Not(equals(var, value)))
                 if check(self.checker, self.what) is not Answer.SAT:
                     return _with_values(cube, dim, [v for v in values if v not in bad], values)
                 value = _value(self.checker.model(), var)
                 bad.add(value)
                 candidates.discard(value)
-                self.checker.add(var != value)
-                self.seeker.add(var != value)
+                self.checker.add(z3.Not(equals(var, value)))
+                self.seeker.add(z3.Not(equals(var, value)))
             rest = [v for v in values if v not in bad and v not in good and v not in candidates]
             while candidates:
                 self.checker.push()
@@ -229,7 +229,7 @@ class ClassSearch:
                     good |= candidates
                     break
                 candidates.discard(value)
-                self.checker.add(var != value)
+                self.checker.add(z3.Not(equals(var, value)))
             if rest:
                 self.checker.add(self._any_of(var, rest))
                 if check(self.checker, self.what) is Answer.UNSAT:
@@ -240,7 +240,7 @@ class ClassSearch:
         return _with_values(cube, dim, [v for v in values if v in good], values)
 
     def _any_of(self, var: z3.ExprRef, values) -> z3.BoolRef:
-        return z3.Or([var == v for v in sorted(values)]) if values else z3.BoolVal(False, self.encoder.ctx)
+        return one_of(var, values)
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound. Most
