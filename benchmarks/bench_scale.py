@@ -17,7 +17,7 @@ times, each in a fresh process:
 4. the peak resident memory of the PR diff.
 
 and prints one row per target: measured figure, limit, and whether it is met. The peer
-comparison (target 5, network-config-analyzer) is not run by this script.
+comparison (target 5, network-config-analyzer) is benchmarks/bench_peer.py.
 """
 
 from __future__ import annotations
