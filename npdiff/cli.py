@@ -22,6 +22,7 @@ from npdiff.model.result import Verdict
 
 if TYPE_CHECKING:
     from npdiff.model.invariant import InvariantReview
+    from npdiff.model.inventory import Inventory
 
 
 class ExitStatus(IntEnum):
@@ -169,12 +170,21 @@ def diff_command(
     timeout: float = Timeout,
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
+    cluster: Optional[str] = typer.Option(None, "--cluster", metavar="FILE",
+                                          help="Namespaces and workloads of the cluster as it is "
+                                               "(kubectl get ns,pods,deploy,sts,ds -A -o yaml), for both "
+                                               "sides; - for stdin."),
+    inventory_only: bool = typer.Option(False, "--inventory-only",
+                                        help="Reason only about pods of the inventory's workloads "
+                                             "(from OLD, NEW and --cluster)."),
 ) -> None:
     """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
 
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
+    from npdiff.analyse.workloads import with_inventory
+    from npdiff.model.inventory import Inventory
     from npdiff.report import json_format, text
 
     if old == "-" and new == "-":
@@ -182,11 +192,21 @@ def diff_command(
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
-    (before, after), checks = _collect(lambda: _load_both(old, new, semantics),
-                                       lambda: _load_checks(invariants, preset, semantics))
-    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
+    if cluster == "-" and (invariants == "-" or "-" in (old, new)):
+        raise typer.BadParameter("standard input (-) can be read only once")
+    (before, after), checks, dump = _collect(lambda: _load_both(old, new, semantics),
+                                             lambda: _load_checks(invariants, preset, semantics),
+                                             lambda: _load_cluster(cluster, semantics))
+    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
+                            | set(dump.diagnostics)))
     _write_diagnostics(warnings)
-    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes)
+    # The cluster is both sides' starting point; an input's own objects replace its objects.
+    old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
+    pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, inventory_pods=pods)
+    if old_inventory != Inventory() or new_inventory != Inventory():
+        result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
+                                semantics, inventory_only)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     if checks.invariants:
         from npdiff.analyse.verify import review
@@ -211,6 +231,25 @@ def _load_both(old: str, new: str, semantics: Semantics):
     if errors:
         raise InputError(errors)
     return loaded
+
+
+def _load_cluster(path: Optional[str], semantics: Semantics):
+    from npdiff.load import Loaded, load_cluster
+    from npdiff.model import PolicySet
+
+    if path is None:
+        return Loaded(PolicySet(), ())
+    return load_cluster(path, semantics, stdin=_environment().stdin)
+
+
+def _inventory_pods(old: Inventory, new: Inventory):
+    from npdiff.analyse.workloads import inventory_pods
+
+    if not (old.workloads or new.workloads):
+        raise typer.BadParameter("the inputs and --cluster hold no workloads (Pod, Deployment, "
+                                 "StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) to restrict to",
+                                 param_hint="--inventory-only")
+    return inventory_pods(old, new)
 
 
 def _diff_exit(verdict: Verdict) -> ExitStatus:

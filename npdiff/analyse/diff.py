@@ -8,20 +8,22 @@ from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.cube import readable_point, witness_flow
 from npdiff.encode.search import ClassSearch, Found
-from npdiff.model import PolicySet, Semantics
+from npdiff.model import Pod, PolicySet, Semantics
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
 DEFAULT_MAX_CLASSES = 100
 
 
 def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
-         max_classes: int = DEFAULT_MAX_CLASSES) -> DiffResult:
+         max_classes: int = DEFAULT_MAX_CLASSES,
+         inventory_pods: tuple[Pod, ...] | None = None) -> DiffResult:
+    """With `inventory_pods` (--inventory-only), pod ends range over those pods only."""
     changes = object_changes(old, new)
     common = dict(changes=changes, semantics=semantics,
                   old_count=len(old.policies), new_count=len(new.policies))
     if old.policies == new.policies:
         return DiffResult(Verdict.EQUIVALENT, **common)
-    encoder = Encoder.for_sets([old, new], semantics)
+    encoder = Encoder.for_sets([old, new], semantics, inventory_pods)
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows")
     closed = ClassSearch.difference(encoder, old, new, "newly blocked flows")
     try:

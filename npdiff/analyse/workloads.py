@@ -1,0 +1,238 @@
+"""Flow classes told in workloads: which workloads each end of a class affects, and a
+witness flow between real workloads where the class has them.
+
+A class's regions are exact descriptions of its cube (analyse.regions), so a workload's
+pod lies in a region iff its namespace, labels and namespace labels satisfy the region's
+constraints; a destination also needs a protocol and port of the class on which its
+container ports declare exactly the named ports the region asks for. No solver call is
+needed. Pod addresses are not part of a workload, so address constraints on pods (only
+with --ipblock-matches-pods) are taken as satisfiable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from npdiff.analyse.evaluate import decide
+from npdiff.encode import Encoder
+from npdiff.model import Flow, Pod, PolicySet, Semantics
+from npdiff.analyse.workload_changes import workload_changes
+from npdiff.model.inventory import (
+    ClassWorkloads, Inventory, InventorySummary, Workload, WorkloadMatch,
+)
+from npdiff.model.result import DiffResult, EndpointRegion, FlowClass, ValueConstraint
+
+# A workload version: the workload, the inventory it is read from, and its version tag.
+Candidate = tuple[Workload, Inventory, str]
+
+
+def value_holds(c: ValueConstraint, value: str | None) -> bool:
+    if c.op == "in":
+        return value in c.values
+    if c.op == "not-in":
+        return value is None or value not in c.values
+    if c.op == "exists":
+        return value is not None
+    if c.op == "absent":
+        return value is None
+    return value is None or value in c.values   # absent-or-in
+
+
+def pod_in_region(region: EndpointRegion, pod: Pod) -> bool:
+    """The pod satisfies every constraint of the region but its named ports."""
+    if region.kind == "address":
+        return False
+    if region.kind == "any":
+        return True
+    if region.namespace is not None and (pod.namespace in region.namespace.values) != (region.namespace.op == "in"):
+        return False
+    labels, ns_labels = pod.label_map, pod.namespace_label_map
+    return (all(value_holds(c, labels.get(c.key)) for c in region.labels)
+            and all(value_holds(c, ns_labels.get(c.key)) for c in region.namespace_labels))
+
+
+def destination_port(flow_class: FlowClass, pod: Pod, declared: tuple[tuple[str, int], ...]) -> tuple[str, int] | None:
+    """A protocol and port of the class on which the pod, as destination, is in the class:
+    one its containers declare if possible, else the witness's, else the first that fits."""
+    if not pod_in_region(flow_class.dst, pod):
+        return None
+
+    def fits(protocol: str, port: int) -> bool:
+        if protocol not in flow_class.protocols or not any(lo <= port <= hi for lo, hi in flow_class.ports):
+            return False
+        return all(any(p.name == name and p.protocol == protocol and p.port == port for p in pod.ports) == serves
+                   for name, serves in flow_class.dst.named_ports)
+
+    witness = (flow_class.witness.protocol, flow_class.witness.port)
+    for protocol, port in (*declared, witness):
+        if fits(protocol, port):
+            return protocol, port
+    # Named ports that must be declared are among `declared`; otherwise only the finitely
+    # many declared ports can be excluded, so one more port than that per range suffices.
+    for protocol in flow_class.protocols:
+        for lo, hi in flow_class.ports:
+            for port in range(lo, min(hi, lo + len(pod.ports)) + 1):
+                if fits(protocol, port):
+                    return protocol, port
+    return None
+
+
+def candidates(old: Inventory, new: Inventory) -> list[Candidate]:
+    """Every workload version: once if it is the same on both sides, else per side."""
+    before = {w.key: w for w in old.workloads}
+    after = {w.key: w for w in new.workloads}
+    out: list[Candidate] = []
+    for key in sorted(before.keys() | after.keys()):
+        o, n = before.get(key), after.get(key)
+        if o is not None and n is not None and _same(o, old, n, new):
+            out.append((n, new, ""))
+            continue
+        if o is not None:
+            out.append((o, old, "old"))
+        if n is not None:
+            out.append((n, new, "new"))
+    return out
+
+
+def _same(o: Workload, old: Inventory, n: Workload, new: Inventory) -> bool:
+    return o.ports == n.ports and old.pod(o) == new.pod(n)
+
+
+def _matches(found: list[tuple[Workload, str]]) -> tuple[WorkloadMatch, ...]:
+    """One entry per workload; both versions matching make it unqualified."""
+    versions: dict[tuple, list[tuple[Workload, str]]] = {}
+    for workload, version in found:
+        versions.setdefault(workload.key, []).append((workload, version))
+    out = []
+    for entries in versions.values():
+        workload, version = entries[-1]
+        out.append(WorkloadMatch(workload.namespace, workload.name, workload.kind, workload.ports,
+                                 "" if len(entries) > 1 else version))
+    return tuple(sorted(out))
+
+
+def consistent(a: Pod, b: Pod) -> bool:
+    """Two pods of one namespace see the same namespace labels."""
+    return a.namespace != b.namespace or a.namespace_label_map == b.namespace_label_map
+
+
+def symbolic_partner(region: EndpointRegion, pod: Pod) -> bool:
+    """Some endpoint of `region` can face `pod` in one flow: anything but a pod of the same
+    namespace whose namespace labels the region excludes."""
+    if region.kind != "pod" or region.namespace is None or region.namespace.op == "not-in":
+        return True
+    if any(name != pod.namespace for name in region.namespace.values):
+        return True
+    labels = pod.namespace_label_map
+    return all(value_holds(c, labels.get(c.key)) for c in region.namespace_labels)
+
+
+class _Ends:
+    """Workload pods in each end of one class, each with a partner on the other end."""
+
+    def __init__(self, flow_class: FlowClass, pool: list[Candidate], inventory_only: bool):
+        self.flow_class = flow_class
+        src = [(c, c[1].pod(c[0])) for c in pool]
+        self.src = [(c, pod) for c, pod in src if pod_in_region(flow_class.src, pod)]
+        self.dst = []
+        for c in pool:
+            pod = c[1].pod(c[0])
+            port = destination_port(flow_class, pod, tuple((p.protocol, p.port) for p in c[0].ports))
+            if port is not None:
+                self.dst.append((c, pod, port))
+        if inventory_only:
+            # Pod ends are inventory pods: a partner is one of the other end's, or an address.
+            src_ok = flow_class.dst.kind != "pod"
+            dst_ok = flow_class.src.kind != "pod"
+            self.src, self.dst = (
+                [(c, p) for c, p in self.src if src_ok or any(consistent(p, q) for _, q, _ in self.dst)],
+                [(c, q, port) for c, q, port in self.dst if dst_ok or any(consistent(p, q) for _, p in self.src)])
+        else:
+            self.src = [(c, p) for c, p in self.src if symbolic_partner(flow_class.dst, p)]
+            self.dst = [(c, q, port) for c, q, port in self.dst if symbolic_partner(flow_class.src, q)]
+        self.record = ClassWorkloads(
+            src=_matches([(c[0], c[2]) for c, _ in self.src]),
+            dst=_matches([(c[0], c[2]) for c, _, _ in self.dst]),
+            hypothetical=tuple(side for side, region, found in (("src", flow_class.src, self.src),
+                                                                 ("dst", flow_class.dst, self.dst))
+                               if region.kind == "pod" and not found))
+
+    def witnesses(self, original: Flow) -> list[Flow]:
+        """Flows of the class between workloads (both ends, then one), best first; a pair
+        comes from one side's inventory so that it is a state the cluster can be in."""
+        out = []
+        if isinstance(original.src, Pod) and isinstance(original.dst, Pod):
+            for side in ("new", "old"):
+                for (s, p) in self.src:
+                    for (d, q, (protocol, port)) in self.dst:
+                        if s[2] in ("", side) and d[2] in ("", side) and consistent(p, q):
+                            out.append(Flow(s[1].pod(s[0], ip=original.src.ip), d[1].pod(d[0], ip=original.dst.ip),
+                                            protocol, port))
+                if out:
+                    return out[:1]
+        if isinstance(original.dst, Pod):
+            for d, q, (protocol, port) in _newest(self.dst)[:1]:
+                src = _align(original.src, q, self.flow_class.src)
+                if src is not None:
+                    out.append(Flow(src, d[1].pod(d[0], ip=original.dst.ip), protocol, port))
+        if isinstance(original.src, Pod):
+            for s, p in _newest(self.src)[:1]:
+                dst = _align(original.dst, p, self.flow_class.dst)
+                if dst is not None:
+                    out.append(Flow(s[1].pod(s[0], ip=original.src.ip), dst, original.protocol, original.port))
+        return out
+
+
+def _newest(ends: list) -> list:
+    """Ends with the workloads as they are in NEW first."""
+    return sorted(ends, key=lambda e: e[0][2] == "old")
+
+
+def _align(end, workload_pod: Pod, region: EndpointRegion):
+    """The solver's end of a flow, given the namespace labels of a workload pod of its
+    namespace on the other end (one namespace has one set of labels), if it stays in its
+    region; an address stays as it is."""
+    if not isinstance(end, Pod):
+        return end
+    if consistent(end, workload_pod):
+        return end
+    aligned = replace(end, namespace_labels=workload_pod.namespace_labels)
+    return aligned if pod_in_region(region, aligned) else None
+
+
+def map_classes(result: DiffResult, old: Inventory, new: Inventory, old_set: PolicySet, new_set: PolicySet,
+                semantics: Semantics, inventory_only: bool = False) -> DiffResult:
+    """Every class of the diff with its workloads, and a witness between workloads where it
+    has them (decided again on both sides; the solver's witness stays if none differs)."""
+    pool = candidates(old, new)
+    encoder = Encoder.for_sets([old_set, new_set], semantics)
+
+    def mapped(flow_class: FlowClass) -> FlowClass:
+        ends = _Ends(flow_class, pool, inventory_only)
+        flow_class = replace(flow_class, workloads=ends.record)
+        for witness in ends.witnesses(flow_class.witness):
+            before, after = decide(encoder, old_set, witness), decide(encoder, new_set, witness)
+            if before.allowed != after.allowed:
+                return replace(flow_class, witness=witness, old=before, new=after)
+        return flow_class
+
+    return replace(result, newly_allowed=tuple(mapped(c) for c in result.newly_allowed),
+                   newly_blocked=tuple(mapped(c) for c in result.newly_blocked))
+
+
+def inventory_pods(*inventories: Inventory) -> tuple[Pod, ...]:
+    """The distinct pods of every workload of the inventories (--inventory-only)."""
+    return tuple(sorted({inv.pod(w) for inv in inventories for w in inv.workloads},
+                        key=lambda p: (p.namespace, p.labels, p.namespace_labels, p.ports)))
+
+
+def with_inventory(result: DiffResult, old: Inventory, new: Inventory, old_set: PolicySet,
+                   new_set: PolicySet, semantics: Semantics, inventory_only: bool = False) -> DiffResult:
+    """The diff with its workload changes and, when there are workloads, its classes mapped."""
+    summary = InventorySummary(only=inventory_only, old_workloads=len(old.workloads),
+                               new_workloads=len(new.workloads), old_namespaces=len(old.namespaces),
+                               new_namespaces=len(new.namespaces), changes=workload_changes(old, new))
+    result = replace(result, inventory=summary)
+    if old.workloads or new.workloads:
+        result = map_classes(result, old, new, old_set, new_set, semantics, inventory_only)
+    return result

@@ -1,0 +1,69 @@
+"""Collect the Namespaces and workloads of one input into an `Inventory`.
+
+Two objects of one kind with the same namespace and name are an error (E-DUP). Workloads
+whose pods use the host network are nodes to policies (S1.1.4, S6.3) and are left out
+with a note (N-INV). So is a Pod that a controller owns (as in a `kubectl get pods,deploy`
+dump) when a workload of its namespace has a pod template whose labels the Pod carries:
+the controller stands for it.
+"""
+
+from __future__ import annotations
+
+from npdiff.load.codes import E_DUP, N_INV, Sink
+from npdiff.load.objects import RawObject
+from npdiff.load.workloads import ReadWorkload, read_namespace, read_workload
+from npdiff.model import Diagnostic, Semantics, Severity, Span
+from npdiff.model.inventory import NAMESPACE_KIND, Inventory, Namespace, Workload
+
+
+class InventoryBuilder:
+    def __init__(self, semantics: Semantics) -> None:
+        self.semantics = semantics
+        self.namespaces: list[Namespace] = []
+        self.workloads: list[ReadWorkload] = []
+
+    def add(self, obj: RawObject, sink: Sink) -> None:
+        if obj.kind == NAMESPACE_KIND:
+            namespace = read_namespace(obj, sink)
+            if namespace is not None:
+                self.namespaces.append(namespace)
+            return
+        read = read_workload(obj, sink, self.semantics)
+        if read is not None:
+            self.workloads.append(read)
+
+    def duplicates(self, found: list[Diagnostic]) -> None:
+        first: dict[tuple, Span | None] = {}
+        keyed = [((NAMESPACE_KIND, n.name), n.span, f"Namespace {n.name}") for n in self.namespaces]
+        keyed += [(r.workload.key, r.workload.span, r.workload.ref) for r in self.workloads]
+        for key, span, what in keyed:
+            if key in first:
+                where = span or Span("", 0)
+                found.append(Diagnostic(where.file, where.line, Severity.ERROR, E_DUP, "metadata.name",
+                                        f"{what} is defined twice: here and at {first[key]}"))
+            else:
+                first[key] = span
+
+    def inventory(self, found: list[Diagnostic]) -> Inventory:
+        controllers = [r.workload for r in self.workloads if r.workload.kind != "Pod" and not r.host_network]
+        kept: list[Workload] = []
+        for read in self.workloads:
+            workload, span = read.workload, read.workload.span or Span("", 0)
+            if read.host_network:
+                found.append(_note(span, f"{workload.ref} uses the host network: its pods are "
+                                         "their node's addresses to policies (S1.1.4), not inventory pods"))
+            elif read.controlled and any(_stands_for(c, workload) for c in controllers):
+                found.append(_note(span, f"{workload.ref} is left out: a controller owns it, "
+                                         "and a workload of the inventory has its pod template"))
+            else:
+                kept.append(workload)
+        return Inventory.of(self.namespaces, kept)
+
+
+def _stands_for(controller: Workload, pod: Workload) -> bool:
+    return (controller.namespace == pod.namespace and bool(controller.labels)
+            and set(controller.labels) <= set(pod.labels))
+
+
+def _note(span: Span, message: str) -> Diagnostic:
+    return Diagnostic(span.file, span.line, Severity.NOTE, N_INV, "", message)
