@@ -7,6 +7,7 @@ from npdiff.model.diagnostic import Diagnostic
 from npdiff.model.invariant import (
     Invariant, InvariantChange, InvariantResult, InvariantReview, ViolationClass,
 )
+from npdiff.report import inventory_records
 from npdiff.model.result import (
     DirectionDecision, EndpointRegion, FlowClass, FlowDecision, ObjectChange, RuleRef,
     ValueConstraint,
@@ -84,7 +85,8 @@ def _class_region(c: FlowClass | ViolationClass) -> dict:
 
 
 def flow_class(c: FlowClass) -> dict:
-    return {**_class_region(c), "old": decision(c.old), "new": decision(c.new)}
+    return {**_class_region(c), "old": decision(c.old), "new": decision(c.new),
+            **inventory_records.class_workloads(c.workloads)}
 
 
 def change(c: ObjectChange) -> dict:
