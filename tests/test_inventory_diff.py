@@ -1,0 +1,139 @@
+"""Diffs with an inventory: workload changes apart from policy changes, hypothetical classes,
+--inventory-only (with named ports resolved by containers), --cluster, and usage errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from npdiff.cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SAMPLE = ["samples/workloads/old", "samples/workloads/new"]
+
+
+@pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def report(*args: str) -> dict:
+    result = run(["diff", *args, "-o", "json"])
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_inventory_only_golden(output: str, at_root) -> None:
+    result = run(["diff", *SAMPLE, "--inventory-only", "-o", output])
+    assert result.exit_code == 1, result.stderr
+    golden = GOLDEN / f"workloads-inventory-only.{'txt' if output == 'text' else 'json'}"
+    if os.environ.get("NPDIFF_UPDATE_GOLDEN"):
+        golden.write_text(result.stdout)
+    assert result.stdout == golden.read_text()
+
+
+def test_workload_changes_are_reported_apart_from_policy_changes(at_root) -> None:
+    doc = report(*SAMPLE)
+    assert {c["kind"] for c in doc["changes"]} == {"NetworkPolicy"}
+    assert [(c["kind"], c["name"], c["change"], c["fields"]) for c in doc["workload_changes"]] == [
+        ("Deployment", "api", "changed", ["labels.version"]), ("CronJob", "report", "added", [])]
+    text = run(["diff", *SAMPLE]).stdout
+    assert "Changed workloads\n  ~ deployment prod/api (samples/workloads/new/workloads.yaml:16): labels.version\n" in text
+
+
+def test_classes_name_workloads_and_mark_hypothetical_ends(at_root) -> None:
+    doc = report(*SAMPLE)
+    by_src = {tuple(c["src"]["labels"][0]["values"]) if c["src"]["labels"] else (): c for c in doc["newly_allowed"]}
+    batch = by_src[("batch",)]
+    assert [m["workload"] for m in batch["workloads"]["src"]] == ["cronjob prod/report"]
+    assert batch["workloads"]["src"][0]["version"] == "new"
+    assert [m["workload"] for m in batch["workloads"]["dst"]] == ["statefulset prod/db"]
+    assert batch["witness"]["src"]["workload"] == "cronjob prod/report"
+    assert (batch["witness"]["protocol"], batch["witness"]["port"]) == ("TCP", 5432)
+    gateway = by_src[("mobile-gateway",)]
+    assert gateway["workloads"]["hypothetical"] == ["src"] and gateway["workloads"]["src"] == []
+    assert gateway["witness"]["dst"]["workload"] == "deployment prod/api"
+    only = report(*SAMPLE, "--inventory-only")
+    assert all(not c["workloads"]["hypothetical"] for c in only["newly_allowed"])
+    assert len(only["newly_allowed"]) < len(doc["newly_allowed"])
+
+
+POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - ports: [{port: %s}]
+"""
+
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: %s
+metadata: {name: %s, namespace: prod}
+spec:
+  template:
+    metadata: {labels: {app: %s}}
+    spec: {containers: [{name: c, ports: [{name: sql, containerPort: %d}]}]}
+"""
+
+
+def write(path: Path, text: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def test_named_ports_resolve_on_the_inventorys_containers(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    new = write(tmp_path / "new.yaml", POLICY % "sql")
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("StatefulSet", "db", "db", 5432) + "---\n"
+                    + WORKLOAD % ("Deployment", "web", "web", 8080))
+    # Symbolically, `sql` may be any port; in the inventory, db declares it on 5432 only.
+    symbolic = report(old, new, "--cluster", cluster)
+    assert symbolic["verdict"] == "different"
+    assert report(old, new, "--cluster", cluster, "--inventory-only")["verdict"] == "equivalent"
+    moved = write(tmp_path / "moved.yaml", WORKLOAD % ("StatefulSet", "db", "db", 6543))
+    doc = report(old, new, "--cluster", moved, "--inventory-only")
+    assert [(c["witness"]["port"], c["witness"]["dst"]["workload"]) for c in doc["newly_allowed"]] == [
+        (6543, "statefulset prod/db")]
+    assert [(c["witness"]["port"], c["witness"]["dst"]["workload"]) for c in doc["newly_blocked"]] == [
+        (5432, "statefulset prod/db")]
+    assert doc["universe"] == "inventory"
+
+
+def test_side_inputs_override_the_cluster(tmp_path: Path) -> None:
+    policies = POLICY % "5432"
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("Deployment", "web", "web", 80))
+    write(tmp_path / "old/p.yaml", policies)
+    write(tmp_path / "new/p.yaml", policies)
+    write(tmp_path / "new/w.yaml", WORKLOAD % ("Deployment", "web", "frontend", 80))
+    doc = report(str(tmp_path / "old"), str(tmp_path / "new"), "--cluster", cluster)
+    assert doc["verdict"] == "equivalent"
+    assert [(c["name"], c["change"], c["fields"], c["file"]) for c in doc["workload_changes"]] == [
+        ("web", "changed", ["labels.app"], str(tmp_path / "new/w.yaml"))]
+    assert doc["inventory"] == {"only": False, "old": {"workloads": 1, "namespaces": 0},
+                                "new": {"workloads": 1, "namespaces": 0}}
+
+
+def test_inventory_only_needs_workloads(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    result = run(["diff", old, old, "--inventory-only"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--inventory-only" in result.stderr and "no workloads" in result.stderr
+
+
+def test_a_bad_cluster_file_is_an_input_error(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("Deployment", "web", "web", 0))
+    result = run(["diff", old, old, "--cluster", cluster])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{cluster}:7: error E-WL: spec.template.spec.containers[0].ports[0].containerPort" in result.stderr
+    assert run(["diff", old, "-", "--cluster", "-"]).exit_code == 2

@@ -1,0 +1,161 @@
+"""Random policy sets and random small inventories, checked against the oracle (tests/oracle.py).
+
+(a) --inventory-only: every flow between two inventory pods, on sampled ports and every
+    protocol, lies in a reported class iff the oracle says the sides disagree on it in that
+    class's direction; such flows' workloads are listed on the class; witnesses are flows
+    between workloads that the oracle confirms; an equivalent verdict has no such flow.
+(b) symbolic mode with an inventory: the classes are those of the run without it; a
+    listed workload's pod lies in the class's region; a hypothetical end lists none; a
+    disagreeing flow between inventory pods inside a class has both its workloads listed.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+import oracle
+from examples.runner import cli_flags, run, write_policies
+from test_classes_exact import _endpoint_in, _in_class
+from test_property import (
+    CONTAINER_PORTS, FLOW_NAMESPACES, FLOW_PORTS, NS_VALUES, POD_VALUES, SCALE, SETTINGS, diff_options,
+    labels_from, related_sets,
+)
+
+PORTS = sorted(set(FLOW_PORTS) | {1, 79, 81, 444, 999, 2000, 2001, 8081})
+PROTOCOLS = ["TCP", "UDP", "SCTP"]
+
+
+@st.composite
+def inventories(draw):
+    """(cluster objects, workloads as oracle pods keyed by 'deployment ns/name')."""
+    has_object = {ns: draw(st.booleans()) for ns in FLOW_NAMESPACES}
+    ns_labels = {ns: labels_from(draw, {"env": NS_VALUES["env"]}) if has_object[ns] else {}
+                 for ns in FLOW_NAMESPACES}
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": ns_labels[ns]}}
+               for ns in FLOW_NAMESPACES if has_object[ns]]
+    pods = {}
+    for i in range(draw(st.integers(1, 4))):
+        namespace = draw(st.sampled_from(FLOW_NAMESPACES))
+        labels = labels_from(draw, POD_VALUES)
+        ports = draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique_by=lambda p: (p["name"], p["port"], p["protocol"])))
+        objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                        "metadata": {"name": f"w{i}", "namespace": namespace},
+                        "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                            {"name": "c", "ports": [{"name": p["name"], "containerPort": p["port"],
+                                                     "protocol": p["protocol"]} for p in ports]}]}}}})
+        pods[f"deployment {namespace}/w{i}"] = {
+            "namespace": namespace, "labels": labels, "namespace_labels": dict(ns_labels[namespace]),
+            "ports": [dict(p) for p in ports]}
+    return objects, pods
+
+
+def _diff(directory: Path, old, new, objects, options, *extra) -> tuple:
+    cluster = directory / "cluster.yaml"
+    cluster.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}, sort_keys=False))
+    args = ["diff", write_policies(directory / "old.yaml", old), write_policies(directory / "new.yaml", new),
+            "-o", "json", *cli_flags(options), *extra]
+    if "--no-cluster" in extra:
+        args.remove("--no-cluster")
+    else:
+        args += ["--cluster", cluster]
+    result = run(args)
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def _pod_flows(pods: dict):
+    for src_name, src in pods.items():
+        for dst_name, dst in pods.items():
+            for protocol in PROTOCOLS:
+                for port in PORTS:
+                    yield src_name, dst_name, {"src": src, "dst": dst, "protocol": protocol, "port": port}
+
+
+def _disagreements(old, new, pods, options):
+    """(direction key, src workload, dst workload, flow) for every disagreeing pod flow."""
+    for src_name, dst_name, flow in _pod_flows(pods):
+        before, after = oracle.allowed(old, flow, **options), oracle.allowed(new, flow, **options)
+        if before != after:
+            yield ("newly_allowed" if after else "newly_blocked"), src_name, dst_name, flow
+
+
+def _names(flow_class: dict, end: str) -> set[str]:
+    return {m["workload"] for m in flow_class["workloads"][end]}
+
+
+def _check_witnesses(report: dict, old, new, options) -> None:
+    for key, want in (("newly_allowed", (False, True)), ("newly_blocked", (True, False))):
+        for flow_class in report[key]:
+            witness = flow_class["witness"]
+            got = (oracle.allowed(old, witness, **options), oracle.allowed(new, witness, **options))
+            assert got == want, f"{key} witness {witness}: oracle old/new = {got}"
+
+
+@settings(max_examples=25 * SCALE, **SETTINGS)
+@given(pair=related_sets(), inventory=inventories(), options=diff_options)
+def test_inventory_only_is_exact_on_inventory_flows(pair, inventory, options):
+    old, new = pair
+    objects, pods = inventory
+    with tempfile.TemporaryDirectory() as directory:
+        report = _diff(Path(directory), old, new, objects, options, "--inventory-only")
+    assert report["universe"] == "inventory" and report["inventory"]["only"] is True
+    found = list(_disagreements(old, new, pods, options))
+    note(f"disagreeing inventory flows: {len(found)}")
+    if report["verdict"] == "equivalent":
+        assert not found, f"equivalent, but the oracle disagrees on {found[0]}"
+        return
+    _check_witnesses(report, old, new, options)
+    for key in ("newly_allowed", "newly_blocked"):
+        for flow_class in report[key]:
+            assert flow_class["workloads"]["hypothetical"] == []
+            witness = flow_class["witness"]
+            for end in ("src", "dst"):
+                if "namespace" in witness[end]:
+                    assert witness[end]["workload"] in pods, witness[end]
+    # Inside a class (of its direction) iff the oracle disagrees, for inventory pod flows.
+    disagreeing = {(k, s, d, json.dumps(f, sort_keys=True)) for k, s, d, f in found}
+    for src_name, dst_name, flow in _pod_flows(pods):
+        for key in ("newly_allowed", "newly_blocked"):
+            inside = [c for c in report[key] if _in_class(c, flow)]
+            differs = (key, src_name, dst_name, json.dumps(flow, sort_keys=True)) in disagreeing
+            if inside:
+                assert differs, f"{key} class holds {flow}, on which the oracle agrees"
+                assert any(src_name in _names(c, "src") and dst_name in _names(c, "dst") for c in inside)
+            elif report["complete"]:
+                assert not differs, f"no {key} class holds {flow}"
+
+
+@settings(max_examples=15 * SCALE, **SETTINGS)
+@given(pair=related_sets(), inventory=inventories(), options=diff_options)
+def test_symbolic_classes_are_mapped_onto_workloads(pair, inventory, options):
+    old, new = pair
+    objects, pods = inventory
+    with tempfile.TemporaryDirectory() as directory:
+        mapped = _diff(Path(directory), old, new, objects, options)
+        plain = _diff(Path(directory), old, new, objects, options, "--no-cluster")
+    assert "inventory" not in plain and mapped["universe"] == "symbolic"
+    shape = ("src", "dst", "protocols", "ports")
+    for key in ("newly_allowed", "newly_blocked"):
+        assert [[c[k] for k in shape] for c in mapped[key]] == [[c[k] for k in shape] for c in plain[key]]
+    _check_witnesses(mapped, old, new, options)
+    for key in ("newly_allowed", "newly_blocked"):
+        for flow_class in mapped[key]:
+            workloads = flow_class["workloads"]
+            for end in ("src", "dst"):
+                listed = _names(flow_class, end)
+                if end in workloads["hypothetical"]:
+                    assert not listed and flow_class[end]["kind"] == "pod"
+                for name in listed:
+                    dummy = {"protocol": "TCP", "port": 1}
+                    region = dict(flow_class[end], named_ports=[])   # ports: checked below
+                    assert _endpoint_in(region, pods[name], dummy), (end, name)
+    for key, src_name, dst_name, flow in _disagreements(old, new, pods, options):
+        for flow_class in mapped[key]:
+            if _in_class(flow_class, flow):
+                assert src_name in _names(flow_class, "src") and dst_name in _names(flow_class, "dst")
