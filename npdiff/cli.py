@@ -183,6 +183,7 @@ def diff_command(
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
+    from npdiff.analyse.inventory_lint import named_port_warnings
     from npdiff.analyse.workloads import with_inventory
     from npdiff.model.inventory import Inventory
     from npdiff.report import json_format, text
@@ -197,11 +198,13 @@ def diff_command(
     (before, after), checks, dump = _collect(lambda: _load_both(old, new, semantics),
                                              lambda: _load_checks(invariants, preset, semantics),
                                              lambda: _load_cluster(cluster, semantics))
-    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
-                            | set(dump.diagnostics)))
-    _write_diagnostics(warnings)
     # The cluster is both sides' starting point; an input's own objects replace its objects.
     old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
+    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
+                            | set(dump.diagnostics)
+                            | set(named_port_warnings(before.policy_set, old_inventory))
+                            | set(named_port_warnings(after.policy_set, new_inventory))))
+    _write_diagnostics(warnings)
     pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
     result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, inventory_pods=pods)
     if old_inventory != Inventory() or new_inventory != Inventory():

@@ -137,3 +137,12 @@ def test_a_bad_cluster_file_is_an_input_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert f"{cluster}:7: error E-WL: spec.template.spec.containers[0].ports[0].containerPort" in result.stderr
     assert run(["diff", old, "-", "--cluster", "-"]).exit_code == 2
+
+
+def test_a_named_port_no_workload_declares_is_warned_about(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    new = write(tmp_path / "new.yaml", POLICY % "pg")
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("StatefulSet", "db", "db", 5432))
+    result = run(["diff", old, new, "--cluster", cluster])
+    assert f"{new}:7: warning W-07: spec.ingress[0].ports[0].port: no workload" in result.stderr
+    assert "W-07" not in run(["diff", old, new]).stderr
