@@ -51,6 +51,28 @@ def pod_in_region(region: EndpointRegion, pod: Pod) -> bool:
             and all(value_holds(c, ns_labels.get(c.key)) for c in region.namespace_labels))
 
 
+def port_fits(flow_class: FlowClass, pod: Pod, protocol: str, port: int) -> bool:
+    """The flow's protocol and port are the class's, and on them the pod declares exactly
+    the named ports the class's destination asks for."""
+    if protocol not in flow_class.protocols or not any(lo <= port <= hi for lo, hi in flow_class.ports):
+        return False
+    return all(any(p.name == name and p.protocol == protocol and p.port == port for p in pod.ports) == serves
+               for name, serves in flow_class.dst.named_ports)
+
+
+def declared_ports(flow_class: FlowClass, pods: list[Pod]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]] | None:
+    """Under --inventory-only, the protocols and ports a class can have when its destination
+    must declare a named port: those the destination workloads declare under that name (a
+    narrower class with the same flows between inventory pods). None when not finite."""
+    required = [name for name, serves in flow_class.dst.named_ports if serves]
+    if flow_class.dst.kind != "pod" or not required or not pods:
+        return None
+    feasible = {(p.protocol, p.port) for pod in pods for p in pod.ports
+                if p.name == required[0] and port_fits(flow_class, pod, p.protocol, p.port)}
+    protocols = tuple(proto for proto in flow_class.protocols if any(f[0] == proto for f in feasible))
+    return protocols, tuple((port, port) for port in sorted({f[1] for f in feasible}))
+
+
 def destination_port(flow_class: FlowClass, pod: Pod, declared: tuple[tuple[str, int], ...]) -> tuple[str, int] | None:
     """A protocol and port of the class on which the pod, as destination, is in the class:
     one its containers declare if possible, else the witness's, else the first that fits."""
@@ -58,10 +80,7 @@ def destination_port(flow_class: FlowClass, pod: Pod, declared: tuple[tuple[str,
         return None
 
     def fits(protocol: str, port: int) -> bool:
-        if protocol not in flow_class.protocols or not any(lo <= port <= hi for lo, hi in flow_class.ports):
-            return False
-        return all(any(p.name == name and p.protocol == protocol and p.port == port for p in pod.ports) == serves
-                   for name, serves in flow_class.dst.named_ports)
+        return port_fits(flow_class, pod, protocol, port)
 
     witness = (flow_class.witness.protocol, flow_class.witness.port)
     for protocol, port in (*declared, witness):
@@ -210,6 +229,9 @@ def map_classes(result: DiffResult, old: Inventory, new: Inventory, old_set: Pol
     def mapped(flow_class: FlowClass) -> FlowClass:
         ends = _Ends(flow_class, pool, inventory_only)
         flow_class = replace(flow_class, workloads=ends.record)
+        narrowed = declared_ports(flow_class, [q for _, q, _ in ends.dst]) if inventory_only else None
+        if narrowed is not None:
+            flow_class = replace(flow_class, protocols=narrowed[0], ports=narrowed[1])
         for witness in ends.witnesses(flow_class.witness):
             before, after = decide(encoder, old_set, witness), decide(encoder, new_set, witness)
             if before.allowed != after.allowed:
