@@ -146,3 +146,30 @@ def test_a_named_port_no_workload_declares_is_warned_about(tmp_path: Path) -> No
     result = run(["diff", old, new, "--cluster", cluster])
     assert f"{new}:7: warning W-07: spec.ingress[0].ports[0].port: no workload" in result.stderr
     assert "W-07" not in run(["diff", old, new]).stderr
+
+
+def test_a_workload_is_listed_only_with_a_partner_its_namespace_labels_allow() -> None:
+    from npdiff.analyse.workloads import _Ends, candidates
+    from npdiff.model import Flow, Pod
+    from npdiff.model.inventory import Inventory, Namespace, Workload
+    from npdiff.model.result import (
+        DirectionDecision, DirectionStatus, EndpointRegion, FlowClass, FlowDecision, ValueConstraint,
+    )
+
+    prod = ValueConstraint("namespace", "in", ("prod",))
+    witness = Flow(Pod("prod"), Pod("prod"), "TCP", 80)
+    decision = FlowDecision(witness, False, DirectionDecision("egress", DirectionStatus.NOT_ISOLATED),
+                            DirectionDecision("ingress", DirectionStatus.DENIED))
+    flow_class = FlowClass(
+        src=EndpointRegion("pod", namespace=prod),
+        dst=EndpointRegion("pod", namespace=prod, namespace_labels=(ValueConstraint("env", "in", ("x",)),)),
+        protocols=("TCP",), ports=((80, 80),), witness=witness, old=decision, new=decision)
+    inventory = Inventory.of([Namespace("prod", (("env", "prod"),))], [Workload("Deployment", "prod", "web")])
+    # Symbolically the class's destinations are pods of a `prod` labelled env=x; this
+    # cluster's `prod` is labelled env=prod, so its web pods meet none of them.
+    ends = _Ends(flow_class, candidates(Inventory(), inventory), inventory_only=False)
+    assert ends.record.src == () and ends.record.dst == ()
+    assert ends.record.hypothetical == ("src", "dst")
+    relabelled = Inventory.of([Namespace("prod", (("env", "x"),))], inventory.workloads)
+    ends = _Ends(flow_class, candidates(Inventory(), relabelled), inventory_only=False)
+    assert [m.ref for m in ends.record.src] == ["deployment prod/web"] and ends.record.hypothetical == ()
