@@ -12,6 +12,7 @@ with --ipblock-matches-pods) are taken as satisfiable.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 from npdiff.analyse.evaluate import decide
 from npdiff.encode import Encoder
@@ -22,8 +23,27 @@ from npdiff.model.inventory import (
 )
 from npdiff.model.result import DiffResult, EndpointRegion, FlowClass, ValueConstraint
 
-# A workload version: the workload, the inventory it is read from, and its version tag.
-Candidate = tuple[Workload, Inventory, str]
+class Candidate(NamedTuple):
+    """A workload as one side has it, or as both sides have it alike (version "")."""
+
+    workload: Workload
+    inventory: Inventory
+    version: str                            # "" | "old" | "new"
+
+    def pod(self, ip: str | None = None) -> Pod:
+        return self.inventory.pod(self.workload, ip)
+
+
+class _Source(NamedTuple):
+    candidate: Candidate
+    pod: Pod
+
+
+class _Destination(NamedTuple):
+    candidate: Candidate
+    pod: Pod
+    protocol: str                           # a protocol and port of the class it serves
+    port: int
 
 
 def value_holds(c: ValueConstraint, value: str | None) -> bool:
@@ -104,12 +124,12 @@ def candidates(old: Inventory, new: Inventory) -> list[Candidate]:
     for key in sorted(before.keys() | after.keys()):
         o, n = before.get(key), after.get(key)
         if o is not None and n is not None and _same(o, old, n, new):
-            out.append((n, new, ""))
+            out.append(Candidate(n, new, ""))
             continue
         if o is not None:
-            out.append((o, old, "old"))
+            out.append(Candidate(o, old, "old"))
         if n is not None:
-            out.append((n, new, "new"))
+            out.append(Candidate(n, new, "new"))
     return out
 
 
@@ -151,60 +171,60 @@ class _Ends:
 
     def __init__(self, flow_class: FlowClass, pool: list[Candidate], inventory_only: bool):
         self.flow_class = flow_class
-        src = [(c, c[1].pod(c[0])) for c in pool]
-        self.src = [(c, pod) for c, pod in src if pod_in_region(flow_class.src, pod)]
-        self.dst = []
+        src = [_Source(c, c.pod()) for c in pool]
+        src = [e for e in src if pod_in_region(flow_class.src, e.pod)]
+        dst = []
         for c in pool:
-            pod = c[1].pod(c[0])
-            port = destination_port(flow_class, pod, tuple((p.protocol, p.port) for p in c[0].ports))
-            if port is not None:
-                self.dst.append((c, pod, port))
+            pod = c.pod()
+            found = destination_port(flow_class, pod, tuple((p.protocol, p.port) for p in c.workload.ports))
+            if found is not None:
+                dst.append(_Destination(c, pod, *found))
         if inventory_only:
             # Pod ends are inventory pods: a partner is one of the other end's, or an address.
-            src_ok = flow_class.dst.kind != "pod"
-            dst_ok = flow_class.src.kind != "pod"
-            self.src, self.dst = (
-                [(c, p) for c, p in self.src if src_ok or any(consistent(p, q) for _, q, _ in self.dst)],
-                [(c, q, port) for c, q, port in self.dst if dst_ok or any(consistent(p, q) for _, p in self.src)])
+            any_src = flow_class.dst.kind != "pod"
+            any_dst = flow_class.src.kind != "pod"
+            src, dst = ([s for s in src if any_src or any(consistent(s.pod, d.pod) for d in dst)],
+                        [d for d in dst if any_dst or any(consistent(s.pod, d.pod) for s in src)])
         else:
-            self.src = [(c, p) for c, p in self.src if symbolic_partner(flow_class.dst, p)]
-            self.dst = [(c, q, port) for c, q, port in self.dst if symbolic_partner(flow_class.src, q)]
+            src = [s for s in src if symbolic_partner(flow_class.dst, s.pod)]
+            dst = [d for d in dst if symbolic_partner(flow_class.src, d.pod)]
+        self.src, self.dst = src, dst
         self.record = ClassWorkloads(
-            src=_matches([(c[0], c[2]) for c, _ in self.src]),
-            dst=_matches([(c[0], c[2]) for c, _, _ in self.dst]),
-            hypothetical=tuple(side for side, region, found in (("src", flow_class.src, self.src),
-                                                                 ("dst", flow_class.dst, self.dst))
+            src=_matches([(e.candidate.workload, e.candidate.version) for e in src]),
+            dst=_matches([(e.candidate.workload, e.candidate.version) for e in dst]),
+            hypothetical=tuple(side for side, region, found in (("src", flow_class.src, src),
+                                                                 ("dst", flow_class.dst, dst))
                                if region.kind == "pod" and not found))
 
     def witnesses(self, original: Flow) -> list[Flow]:
-        """Flows of the class between workloads (both ends, then one), best first; a pair
+        """Flows of the class between workloads (both ends, else one), best first; a pair
         comes from one side's inventory so that it is a state the cluster can be in."""
-        out = []
+        src_ip = original.src.ip if isinstance(original.src, Pod) else None
+        dst_ip = original.dst.ip if isinstance(original.dst, Pod) else None
         if isinstance(original.src, Pod) and isinstance(original.dst, Pod):
             for side in ("new", "old"):
-                for (s, p) in self.src:
-                    for (d, q, (protocol, port)) in self.dst:
-                        if s[2] in ("", side) and d[2] in ("", side) and consistent(p, q):
-                            out.append(Flow(s[1].pod(s[0], ip=original.src.ip), d[1].pod(d[0], ip=original.dst.ip),
-                                            protocol, port))
-                if out:
-                    return out[:1]
+                for s in self.src:
+                    for d in self.dst:
+                        if s.candidate.version in ("", side) and d.candidate.version in ("", side) \
+                                and consistent(s.pod, d.pod):
+                            return [Flow(s.candidate.pod(src_ip), d.candidate.pod(dst_ip), d.protocol, d.port)]
+        out = []
         if isinstance(original.dst, Pod):
-            for d, q, (protocol, port) in _newest(self.dst)[:1]:
-                src = _align(original.src, q, self.flow_class.src)
-                if src is not None:
-                    out.append(Flow(src, d[1].pod(d[0], ip=original.dst.ip), protocol, port))
+            for d in _newest(self.dst)[:1]:
+                source = _align(original.src, d.pod, self.flow_class.src)
+                if source is not None:
+                    out.append(Flow(source, d.candidate.pod(dst_ip), d.protocol, d.port))
         if isinstance(original.src, Pod):
-            for s, p in _newest(self.src)[:1]:
-                dst = _align(original.dst, p, self.flow_class.dst)
-                if dst is not None:
-                    out.append(Flow(s[1].pod(s[0], ip=original.src.ip), dst, original.protocol, original.port))
+            for s in _newest(self.src)[:1]:
+                destination = _align(original.dst, s.pod, self.flow_class.dst)
+                if destination is not None:
+                    out.append(Flow(s.candidate.pod(src_ip), destination, original.protocol, original.port))
         return out
 
 
 def _newest(ends: list) -> list:
     """Ends with the workloads as they are in NEW first."""
-    return sorted(ends, key=lambda e: e[0][2] == "old")
+    return sorted(ends, key=lambda e: e.candidate.version == "old")
 
 
 def _align(end, workload_pod: Pod, region: EndpointRegion):
@@ -229,7 +249,7 @@ def map_classes(result: DiffResult, old: Inventory, new: Inventory, old_set: Pol
     def mapped(flow_class: FlowClass) -> FlowClass:
         ends = _Ends(flow_class, pool, inventory_only)
         flow_class = replace(flow_class, workloads=ends.record)
-        narrowed = declared_ports(flow_class, [q for _, q, _ in ends.dst]) if inventory_only else None
+        narrowed = declared_ports(flow_class, [d.pod for d in ends.dst]) if inventory_only else None
         if narrowed is not None:
             flow_class = replace(flow_class, protocols=narrowed[0], ports=narrowed[1])
         for witness in ends.witnesses(flow_class.witness):
