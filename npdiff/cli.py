@@ -183,7 +183,7 @@ def diff_command(
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
-    from npdiff.analyse.inventory_lint import named_port_warnings
+    from npdiff.analyse.inventory_lint import inventory_warnings
     from npdiff.analyse.workloads import with_inventory
     from npdiff.model.inventory import Inventory
     from npdiff.report import json_format, text
@@ -202,8 +202,8 @@ def diff_command(
     old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
     warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
                             | set(dump.diagnostics)
-                            | set(named_port_warnings(before.policy_set, old_inventory))
-                            | set(named_port_warnings(after.policy_set, new_inventory))))
+                            | set(inventory_warnings([(before.policy_set, old_inventory),
+                                                      (after.policy_set, new_inventory)], inventory_only))))
     _write_diagnostics(warnings)
     pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
     result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes, inventory_pods=pods)

@@ -173,3 +173,12 @@ def test_a_workload_is_listed_only_with_a_partner_its_namespace_labels_allow() -
     relabelled = Inventory.of([Namespace("prod", (("env", "x"),))], inventory.workloads)
     ends = _Ends(flow_class, candidates(Inventory(), relabelled), inventory_only=False)
     assert [m.ref for m in ends.record.src] == ["deployment prod/web"] and ends.record.hypothetical == ()
+
+
+def test_inventory_only_warns_about_namespaces_without_labels(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("StatefulSet", "db", "db", 5432))
+    result = run(["diff", old, old, "--cluster", cluster, "--inventory-only"])
+    assert result.exit_code == 0
+    assert f"{cluster}:1: warning W-WL: metadata.namespace: namespace 'prod' has no Namespace object" in result.stderr
+    assert "W-WL" not in run(["diff", old, old, "--cluster", cluster]).stderr
