@@ -182,3 +182,15 @@ def test_inventory_only_warns_about_namespaces_without_labels(tmp_path: Path) ->
     assert result.exit_code == 0
     assert f"{cluster}:1: warning W-WL: metadata.namespace: namespace 'prod' has no Namespace object" in result.stderr
     assert "W-WL" not in run(["diff", old, old, "--cluster", cluster]).stderr
+
+
+def test_an_equivalence_under_inventory_only_says_what_it_covers(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.yaml", POLICY % "5432")
+    new = write(tmp_path / "new.yaml", POLICY % "sql")
+    cluster = write(tmp_path / "cluster.yaml", WORKLOAD % ("StatefulSet", "db", "db", 5432))
+    result = run(["diff", old, new, "--cluster", cluster, "--inventory-only"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("equivalent: ")
+    assert "pods that no workload provides were not considered" in result.stdout
+    assert json.loads(run(["diff", old, new, "--cluster", cluster, "--inventory-only", "-o", "json"]).stdout)[
+        "universe"] == "inventory"

@@ -158,10 +158,11 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
             out += ["", paint(f"{title} ({len(classes)})", style)]
             for number, flow_class in enumerate(classes, 1):
                 out += _class_lines(number, flow_class)
-    if result.verdict is Verdict.DIFFERENT:
-        note = workloads_text.closing_note(result) or (
-            "Classes range over every pod that could exist, so some may need a pod, "
-            "label or namespace that is not deployed today (S1.3.2).")
+    note = workloads_text.closing_note(result)
+    if result.verdict is Verdict.DIFFERENT and note is None:
+        note = ("Classes range over every pod that could exist, so some may need a pod, "
+                "label or namespace that is not deployed today (S1.3.2).")
+    if note is not None:
         out += ["", paint(note, "dim")]
     if result.verdict is Verdict.DIFFERENT and not result.complete:
         out += ["", paint("The listing is incomplete", "yellow") + f": {result.reason}. "

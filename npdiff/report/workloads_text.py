@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from npdiff.model.inventory import ClassWorkloads, InventorySummary, WorkloadMatch
-from npdiff.model.result import DiffResult, EndpointRegion, FlowClass
+from npdiff.model.result import DiffResult, EndpointRegion, FlowClass, Verdict
 
 MAX_LISTED = 8   # workloads per end in text; JSON lists them all
 
@@ -63,9 +63,16 @@ def change_lines(summary: InventorySummary | None, paint: Paint) -> list[str]:
 
 
 def closing_note(result: DiffResult) -> str | None:
-    """What the classes range over, when an inventory says more than the symbolic note."""
+    """What the verdict and classes range over, when an inventory says more than the
+    symbolic note (or, for an equivalence under --inventory-only, that it is not a proof
+    about every pod)."""
     summary = result.inventory
     if summary is None or not (summary.old_workloads or summary.new_workloads):
+        return None
+    if summary.only and result.verdict is Verdict.EQUIVALENT:
+        return ("Equivalent for the pods of the inventory's workloads (--inventory-only, OLD's and NEW's "
+                "versions) and every address; pods that no workload provides were not considered.")
+    if result.verdict is not Verdict.DIFFERENT:
         return None
     if summary.only:
         return ("Classes range over the pods of the inventory's workloads (--inventory-only, OLD's and "
