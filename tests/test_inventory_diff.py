@@ -167,11 +167,11 @@ def test_a_workload_is_listed_only_with_a_partner_its_namespace_labels_allow() -
     inventory = Inventory.of([Namespace("prod", (("env", "prod"),))], [Workload("Deployment", "prod", "web")])
     # Symbolically the class's destinations are pods of a `prod` labelled env=x; this
     # cluster's `prod` is labelled env=prod, so its web pods meet none of them.
-    ends = _Ends(flow_class, candidates(Inventory(), inventory), inventory_only=False)
+    ends = _Ends(flow_class, [(c, c.pod()) for c in candidates(Inventory(), inventory)], inventory_only=False)
     assert ends.record.src == () and ends.record.dst == ()
     assert ends.record.hypothetical == ("src", "dst")
     relabelled = Inventory.of([Namespace("prod", (("env", "x"),))], inventory.workloads)
-    ends = _Ends(flow_class, candidates(Inventory(), relabelled), inventory_only=False)
+    ends = _Ends(flow_class, [(c, c.pod()) for c in candidates(Inventory(), relabelled)], inventory_only=False)
     assert [m.ref for m in ends.record.src] == ["deployment prod/web"] and ends.record.hypothetical == ()
 
 

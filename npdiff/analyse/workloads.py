@@ -169,13 +169,11 @@ def symbolic_partner(region: EndpointRegion, pod: Pod) -> bool:
 class _Ends:
     """Workload pods in each end of one class, each with a partner on the other end."""
 
-    def __init__(self, flow_class: FlowClass, pool: list[Candidate], inventory_only: bool):
+    def __init__(self, flow_class: FlowClass, pool: list[tuple[Candidate, Pod]], inventory_only: bool):
         self.flow_class = flow_class
-        src = [_Source(c, c.pod()) for c in pool]
-        src = [e for e in src if pod_in_region(flow_class.src, e.pod)]
+        src = [_Source(c, pod) for c, pod in pool if pod_in_region(flow_class.src, pod)]
         dst = []
-        for c in pool:
-            pod = c.pod()
+        for c, pod in pool:
             found = destination_port(flow_class, pod, tuple((p.protocol, p.port) for p in c.workload.ports))
             if found is not None:
                 dst.append(_Destination(c, pod, *found))
@@ -243,7 +241,7 @@ def map_classes(result: DiffResult, old: Inventory, new: Inventory, old_set: Pol
                 semantics: Semantics, inventory_only: bool = False) -> DiffResult:
     """Every class of the diff with its workloads, and a witness between workloads where it
     has them (decided again on both sides; the solver's witness stays if none differs)."""
-    pool = candidates(old, new)
+    pool = [(c, c.pod()) for c in candidates(old, new)]
     encoder = Encoder.for_sets([old_set, new_set], semantics)
 
     def mapped(flow_class: FlowClass) -> FlowClass:

@@ -9,6 +9,7 @@ S1.1.2). Also the records that map flow classes onto workloads and list workload
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from npdiff.model.flow import METADATA_NAME, NamedPort, Pod
 from npdiff.model.span import Span
@@ -79,11 +80,12 @@ class Inventory:
         return cls(tuple(sorted(namespaces, key=lambda n: n.name)),
                    tuple(sorted(workloads, key=lambda w: w.key)))
 
+    @cached_property
+    def _by_name(self) -> dict[str, Namespace]:
+        return {n.name: n for n in self.namespaces}
+
     def namespace(self, name: str) -> Namespace | None:
-        for namespace in self.namespaces:
-            if namespace.name == name:
-                return namespace
-        return None
+        return self._by_name.get(name)
 
     def namespace_labels(self, name: str) -> Labels:
         """The namespace's labels but the implied name label (S1.1.2): its Namespace
