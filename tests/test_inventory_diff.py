@@ -44,7 +44,9 @@ def test_workload_changes_are_reported_apart_from_policy_changes(at_root) -> Non
     assert [(c["kind"], c["name"], c["change"], c["fields"]) for c in doc["workload_changes"]] == [
         ("Deployment", "api", "changed", ["labels.version"]), ("CronJob", "report", "added", [])]
     text = run(["diff", *SAMPLE]).stdout
-    assert "Changed workloads\n  ~ deployment prod/api (samples/workloads/new/workloads.yaml:16): labels.version\n" in text
+    assert ("Changed workloads\n  ~ deployment prod/api (samples/workloads/new/workloads.yaml:16): "
+            "labels.version v1 -> v2\n  + cronjob prod/report") in text
+    assert doc["workload_changes"][0]["values"] == [{"old": "v1", "new": "v2"}]
 
 
 def test_classes_name_workloads_and_mark_hypothetical_ends(at_root) -> None:
@@ -117,8 +119,8 @@ def test_side_inputs_override_the_cluster(tmp_path: Path) -> None:
     write(tmp_path / "new/w.yaml", WORKLOAD % ("Deployment", "web", "frontend", 80))
     doc = report(str(tmp_path / "old"), str(tmp_path / "new"), "--cluster", cluster)
     assert doc["verdict"] == "equivalent"
-    assert [(c["name"], c["change"], c["fields"], c["file"]) for c in doc["workload_changes"]] == [
-        ("web", "changed", ["labels.app"], str(tmp_path / "new/w.yaml"))]
+    assert [(c["name"], c["change"], c["fields"], c["values"], c["file"]) for c in doc["workload_changes"]] == [
+        ("web", "changed", ["labels.app"], [{"old": "web", "new": "frontend"}], str(tmp_path / "new/w.yaml"))]
     assert doc["inventory"] == {"only": False, "old": {"workloads": 1, "namespaces": 0},
                                 "new": {"workloads": 1, "namespaces": 0}}
 

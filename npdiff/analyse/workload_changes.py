@@ -32,20 +32,31 @@ def _change(kind: str, namespace: str, name: str, o, n, fields) -> list[Workload
     if n is None:
         return [WorkloadChange(kind, namespace, name, "removed", span.file, span.line)]
     changed = fields(o, n)
-    return [WorkloadChange(kind, namespace, name, "changed", span.file, span.line, changed)] if changed else []
+    if not changed:
+        return []
+    return [WorkloadChange(kind, namespace, name, "changed", span.file, span.line,
+                           tuple(f for f, _ in changed), tuple(v for _, v in changed))]
 
 
-def _label_fields(before: Labels, after: Labels) -> list[str]:
+Field = tuple[str, tuple[str | None, str | None]]
+
+
+def _label_fields(before: Labels, after: Labels) -> list[Field]:
     o, n = dict(before), dict(after)
-    return [f"labels.{key}" for key in sorted(o.keys() | n.keys()) if o.get(key) != n.get(key)]
+    return [(f"labels.{key}", (o.get(key), n.get(key))) for key in sorted(o.keys() | n.keys())
+            if o.get(key) != n.get(key)]
 
 
-def _namespace_fields(o: Namespace, n: Namespace) -> tuple[str, ...]:
-    return tuple(_label_fields(o.labels, n.labels))
+def _namespace_fields(o: Namespace, n: Namespace) -> list[Field]:
+    return _label_fields(o.labels, n.labels)
 
 
-def _workload_fields(o: Workload, n: Workload) -> tuple[str, ...]:
+def _workload_fields(o: Workload, n: Workload) -> list[Field]:
     fields = _label_fields(o.labels, n.labels)
     if o.ports != n.ports:
-        fields.append("ports")
-    return tuple(fields)
+        fields.append(("ports", (_ports(o), _ports(n))))
+    return fields
+
+
+def _ports(w: Workload) -> str | None:
+    return ", ".join(str(p) for p in w.ports) or None

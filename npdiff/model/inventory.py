@@ -147,6 +147,7 @@ class WorkloadChange:
     file: str
     line: int
     fields: tuple[str, ...] = ()        # e.g. "labels.app", "ports"
+    values: tuple[tuple[str | None, str | None], ...] = ()   # (old, new) per field; None: absent
 
 
 @dataclass(frozen=True)

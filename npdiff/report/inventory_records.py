@@ -24,7 +24,8 @@ def class_workloads(w: ClassWorkloads | None) -> dict:
 
 def workload_change(c: WorkloadChange) -> dict:
     return {"kind": c.kind, "namespace": c.namespace, "name": c.name, "change": c.change,
-            "file": c.file, "line": c.line, "fields": list(c.fields)}
+            "file": c.file, "line": c.line, "fields": list(c.fields),
+            "values": [{"old": before, "new": after} for before, after in c.values]}
 
 
 def inventory(summary: InventorySummary | None) -> dict:

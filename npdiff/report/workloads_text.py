@@ -57,9 +57,14 @@ def change_lines(summary: InventorySummary | None, paint: Paint) -> list[str]:
         name = f"{c.namespace}/{c.name}" if c.namespace else c.name
         line = f"  {marks[c.change]} {c.kind.lower()} {name} ({c.file}:{c.line})"
         if c.fields:
-            line += ": " + ", ".join(c.fields)
+            line += ": " + "; ".join(f"{field} {_value(before)} -> {_value(after)}"
+                                     for field, (before, after) in zip(c.fields, c.values))
         out.append(line)
     return out
+
+
+def _value(value: str | None) -> str:
+    return "(none)" if value is None else repr(value) if value == "" else value
 
 
 def closing_note(result: DiffResult) -> str | None:
