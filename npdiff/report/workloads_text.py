@@ -84,7 +84,11 @@ def closing_note(result: DiffResult) -> str | None:
                 "NEW's versions) and every address; regions are told in the policies' vocabulary.")
     classes = (*result.newly_allowed, *result.newly_blocked)
     hypothetical = sum(1 for c in classes if c.workloads is not None and c.workloads.hypothetical)
-    verb = "needs" if hypothetical == 1 else "need"
-    return (f"Classes range over every pod that could exist (S1.3.2); {hypothetical} of {len(classes)} "
-            f"{verb} a pod that no workload of the inventory provides (hypothetical). "
+    if hypothetical:
+        verb = "needs" if hypothetical == 1 else "need"
+        which = (f"{hypothetical} of {len(classes)} {verb} a pod that no workload of the inventory "
+                 "provides (hypothetical)")
+    else:
+        which = "each has a workload of the inventory on every pod end"
+    return (f"Classes range over every pod that could exist (S1.3.2); {which}. "
             "--inventory-only restricts the analysis to the workloads.")
