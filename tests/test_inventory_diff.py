@@ -45,7 +45,8 @@ def test_workload_changes_are_reported_apart_from_policy_changes(at_root) -> Non
         ("Deployment", "api", "changed", ["labels.version"]), ("CronJob", "report", "added", [])]
     text = run(["diff", *SAMPLE]).stdout
     assert ("Changed workloads\n  ~ deployment prod/api (samples/workloads/new/workloads.yaml:16): "
-            "labels.version v1 -> v2\n  + cronjob prod/report") in text
+            "labels.version v1 -> v2\n      under NEW's policies, no flow with another workload changes\n"
+            "  + cronjob prod/report") in text
     assert doc["workload_changes"][0]["values"] == [{"old": "v1", "new": "v2"}]
 
 
@@ -196,3 +197,24 @@ def test_an_equivalence_under_inventory_only_says_what_it_covers(tmp_path: Path)
     assert "pods that no workload provides were not considered" in result.stdout
     assert json.loads(run(["diff", old, new, "--cluster", cluster, "--inventory-only", "-o", "json"]).stdout)[
         "universe"] == "inventory"
+
+
+def test_a_relabelled_workload_says_what_it_now_reaches(tmp_path: Path) -> None:
+    """Policies unchanged, web relabelled app=api: equivalent, yet web now reaches db."""
+    for side in ("old", "new"):
+        for name in ("namespaces.yaml", "policies.yaml", "workloads.yaml"):
+            text = (ROOT / "samples/workloads/old" / name).read_text()
+            if side == "new" and name == "workloads.yaml":
+                text = text.replace("labels: {app: web}", "labels: {app: api}", 1)
+            write(tmp_path / side / name, text)
+    args = [str(tmp_path / "old"), str(tmp_path / "new")]
+    result = run(["diff", *args])
+    assert result.exit_code == 0 and result.stdout.startswith("equivalent")
+    assert ("  ~ deployment prod/web (" in result.stdout
+            and "): labels.app web -> api\n      now reaches statefulset prod/db (TCP 5432)\n" in result.stdout)
+    (change,) = report(*args)["workload_changes"]
+    assert change["reach_reason"] == ""
+    assert {(d["direction"], d["change"], d["workload"]) for d in change["reach"]} == {
+        ("to", "opened", "statefulset prod/db"), ("to", "closed", "deployment prod/api"),
+        ("from", "closed", "deployment monitoring/prometheus"), ("from", "closed", "deployment prod/api"),
+        ("from", "closed", "statefulset prod/db")}

@@ -18,6 +18,7 @@ from npdiff.analyse.evaluate import decide
 from npdiff.encode import Encoder
 from npdiff.model import Flow, Pod, PolicySet, Semantics
 from npdiff.analyse.workload_changes import workload_changes
+from npdiff.analyse.workload_effects import with_reach
 from npdiff.model.inventory import (
     ClassWorkloads, Inventory, InventorySummary, Workload, WorkloadMatch,
 )
@@ -271,7 +272,8 @@ def with_inventory(result: DiffResult, old: Inventory, new: Inventory, old_set: 
     """The diff with its workload changes and, when there are workloads, its classes mapped."""
     summary = InventorySummary(only=inventory_only, old_workloads=len(old.workloads),
                                new_workloads=len(new.workloads), old_namespaces=len(old.namespaces),
-                               new_namespaces=len(new.namespaces), changes=workload_changes(old, new))
+                               new_namespaces=len(new.namespaces),
+                               changes=with_reach(workload_changes(old, new), old, new, new_set, semantics))
     result = replace(result, inventory=summary)
     if old.workloads or new.workloads:
         result = map_classes(result, old, new, old_set, new_set, semantics, inventory_only)

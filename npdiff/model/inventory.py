@@ -148,6 +148,20 @@ class WorkloadChange:
     line: int
     fields: tuple[str, ...] = ()        # e.g. "labels.app", "ports"
     values: tuple[tuple[str | None, str | None], ...] = ()   # (old, new) per field; None: absent
+    reach: tuple[ReachDelta, ...] = ()   # what the change does under NEW's policies ("changed" only)
+    reach_reason: str = ""              # why `reach` is not known (a solver check ran out), else ""
+
+
+@dataclass(frozen=True, order=True)
+class ReachDelta:
+    """A changed workload's flows with one partner workload, its old version against its
+    new one, both in NEW's cluster under NEW's policies."""
+
+    direction: str          # "to": the workload is the source; "from": the destination
+    change: str             # "opened" | "closed"
+    partner: str            # "statefulset prod/db"
+    protocol: str           # one protocol and port where it happens
+    port: int
 
 
 @dataclass(frozen=True)

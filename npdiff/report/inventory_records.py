@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from npdiff.model.inventory import ClassWorkloads, ContainerPort, InventorySummary, WorkloadChange, WorkloadMatch
+from npdiff.model.inventory import (
+    ClassWorkloads, ContainerPort, InventorySummary, ReachDelta, WorkloadChange, WorkloadMatch,
+)
 
 
 def container_port(p: ContainerPort) -> dict:
@@ -25,7 +27,14 @@ def class_workloads(w: ClassWorkloads | None) -> dict:
 def workload_change(c: WorkloadChange) -> dict:
     return {"kind": c.kind, "namespace": c.namespace, "name": c.name, "change": c.change,
             "file": c.file, "line": c.line, "fields": list(c.fields),
-            "values": [{"old": before, "new": after} for before, after in c.values]}
+            "values": [{"old": before, "new": after} for before, after in c.values],
+            **({"reach": [reach_delta(d) for d in c.reach], "reach_reason": c.reach_reason}
+               if c.change == "changed" and c.namespace else {})}
+
+
+def reach_delta(d: ReachDelta) -> dict:
+    return {"direction": d.direction, "change": d.change, "workload": d.partner,
+            "protocol": d.protocol, "port": d.port}
 
 
 def inventory(summary: InventorySummary | None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from npdiff.model.inventory import ClassWorkloads, InventorySummary, WorkloadMatch
+from npdiff.model.inventory import ClassWorkloads, InventorySummary, WorkloadChange, WorkloadMatch
 from npdiff.model.result import DiffResult, EndpointRegion, FlowClass, Verdict
 
 MAX_LISTED = 8   # workloads per end in text; JSON lists them all
@@ -60,7 +60,29 @@ def change_lines(summary: InventorySummary | None, paint: Paint) -> list[str]:
             line += ": " + "; ".join(f"{field} {_value(before)} -> {_value(after)}"
                                      for field, (before, after) in zip(c.fields, c.values))
         out.append(line)
+        if c.change == "changed" and c.namespace:
+            out += [f"      {text}" for text in reach_lines(c)]
     return out
+
+
+_REACH_WORDS = (("to", "opened", "now reaches"), ("to", "closed", "no longer reaches"),
+                ("from", "opened", "now reached from"), ("from", "closed", "no longer reached from"))
+
+
+def reach_lines(c: WorkloadChange) -> list[str]:
+    """What the workload's own change does to its flows with the other workloads."""
+    if c.reach_reason:
+        return [f"its effect is undecided: {c.reach_reason}"]
+    if not c.reach:
+        return ["under NEW's policies, no flow with another workload changes"]
+    lines = []
+    for direction, change, words in _REACH_WORDS:
+        items = [f"{d.partner} ({d.protocol} {d.port})" for d in c.reach
+                 if d.direction == direction and d.change == change]
+        if items:
+            shown = items[:MAX_LISTED] + ([f"… and {len(items) - MAX_LISTED} more"] if len(items) > MAX_LISTED else [])
+            lines.append(f"{words} " + ", ".join(shown))
+    return lines
 
 
 def _value(value: str | None) -> str:
