@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import given, note, settings
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 import oracle
@@ -32,7 +32,7 @@ PROTOCOLS = ["TCP", "UDP", "SCTP"]
 
 
 @st.composite
-def inventories(draw):
+def inventories(draw, min_workloads=1, namespaces=tuple(FLOW_NAMESPACES)):
     """(cluster objects, workloads as oracle pods keyed by 'deployment ns/name')."""
     has_object = {ns: draw(st.booleans()) for ns in FLOW_NAMESPACES}
     ns_labels = {ns: labels_from(draw, {"env": NS_VALUES["env"]}) if has_object[ns] else {}
@@ -40,8 +40,8 @@ def inventories(draw):
     objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": ns_labels[ns]}}
                for ns in FLOW_NAMESPACES if has_object[ns]]
     pods = {}
-    for i in range(draw(st.integers(1, 4))):
-        namespace = draw(st.sampled_from(FLOW_NAMESPACES))
+    for i in range(draw(st.integers(min_workloads, 4))):
+        namespace = draw(st.sampled_from(namespaces))
         labels = labels_from(draw, POD_VALUES)
         ports = draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique_by=lambda p: (p["name"], p["port"], p["protocol"])))
         objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -151,3 +151,65 @@ def test_symbolic_classes_are_mapped_onto_workloads(pair, inventory, options):
         for flow_class in mapped[key]:
             if _in_class(flow_class, flow):
                 assert src_name in _names(flow_class, "src") and dst_name in _names(flow_class, "dst")
+
+
+@st.composite
+def changed_workloads(draw, namespaces):
+    """An inventory, and a copy in which one workload has new labels and ports."""
+    objects, pods = draw(inventories(min_workloads=3, namespaces=namespaces))
+    name = draw(st.sampled_from(sorted(pods)))
+    labels = labels_from(draw, POD_VALUES)
+    ports = draw(st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3,
+                          unique_by=lambda p: (p["name"], p["port"], p["protocol"])))
+    changed = [json.loads(json.dumps(o)) for o in objects]
+    for o in changed:
+        if o["kind"] == "Deployment" and f"deployment {o['metadata']['namespace']}/{o['metadata']['name']}" == name:
+            o["spec"]["template"]["metadata"]["labels"] = labels
+            o["spec"]["template"]["spec"]["containers"][0]["ports"] = [
+                {"name": p["name"], "containerPort": p["port"], "protocol": p["protocol"]} for p in ports]
+    now = dict(pods[name], labels=labels, ports=[dict(p) for p in ports])
+    return objects, changed, pods, name, now
+
+
+@settings(max_examples=30 * SCALE, **SETTINGS)
+@given(data=st.data(), pair=related_sets(), options=diff_options)
+def test_a_workload_change_reports_exactly_the_flows_it_changes(data, pair, options):
+    """(c) A changed workload's reach, against the oracle under NEW's policies: every
+    partner and direction where some sampled flow changes is listed, and every listed
+    delta's example flow changes as stated."""
+    old, new = pair
+    # Workloads where NEW's policies live, so that their changes meet them.
+    namespaces = tuple(sorted({p["metadata"].get("namespace", "default") for p in new}))
+    objects, changed, pods, name, now = data.draw(changed_workloads(namespaces), label="inventory")
+    with tempfile.TemporaryDirectory() as directory:
+        directory = Path(directory)
+        old_file = write_policies(directory / "old.yaml", old + objects)
+        new_file = write_policies(directory / "new.yaml", new + changed)
+        result = run(["diff", old_file, new_file, "-o", "json", *cli_flags(options)])
+    assert result.exit_code in (0, 1), result.stderr
+    entries = [c for c in json.loads(result.stdout)["workload_changes"] if c["change"] == "changed"]
+    was = pods[name]
+    if was == now:
+        assert entries == []
+        return
+    (entry,) = entries
+    event(f"changed flows reported: {bool(entry['reach'])}")
+    reported = {(d["direction"], d["change"], d["workload"]): (d["protocol"], d["port"]) for d in entry["reach"]}
+
+    def changes(direction: str, partner: dict, protocol: str, port: int) -> str | None:
+        before, after = ((was, partner), (now, partner)) if direction == "to" else ((partner, was), (partner, now))
+        verdicts = [oracle.allowed(new, {"src": s, "dst": d, "protocol": protocol, "port": port}, **options)
+                    for s, d in (before, after)]
+        return {(False, True): "opened", (True, False): "closed"}.get(tuple(verdicts))
+
+    for partner_name, partner in pods.items():
+        if partner_name == name:
+            continue
+        for direction in ("to", "from"):
+            for protocol in PROTOCOLS:
+                for port in PORTS:
+                    found = changes(direction, partner, protocol, port)
+                    if found:
+                        assert (direction, found, partner_name) in reported, (direction, found, partner_name, port)
+    for (direction, change_kind, partner_name), (protocol, port) in reported.items():
+        assert changes(direction, pods[partner_name], protocol, port) == change_kind
