@@ -127,7 +127,7 @@ def test_inventory_only_is_exact_on_inventory_flows(pair, inventory, options):
                 assert not differs, f"no {key} class holds {flow}"
 
 
-@settings(max_examples=12 * SCALE, **SETTINGS)
+@settings(max_examples=10 * SCALE, **SETTINGS)
 @given(pair=related_sets(), inventory=inventories(), options=diff_options)
 def test_symbolic_classes_are_mapped_onto_workloads(pair, inventory, options):
     old, new = pair
@@ -171,7 +171,7 @@ def changed_workloads(draw, namespaces):
     return objects, changed, pods, name, now
 
 
-@settings(max_examples=30 * SCALE, **SETTINGS)
+@settings(max_examples=15 * SCALE, **SETTINGS)
 @given(data=st.data(), pair=related_sets(), options=diff_options)
 def test_a_workload_change_reports_exactly_the_flows_it_changes(data, pair, options):
     """(c) A changed workload's reach, against the oracle under NEW's policies: every
