@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from npdiff.encode import Encoder, Undecided
-from npdiff.encode.reach import ReachChange
+from npdiff.encode.reach import Partners, ReachChange
 from npdiff.model import PolicySet, Semantics
 from npdiff.model.inventory import Inventory, ReachDelta, WorkloadChange
 
@@ -21,6 +21,9 @@ def with_reach(changes: tuple[WorkloadChange, ...], old: Inventory, new: Invento
     if not changed:
         return changes
     encoder = Encoder.for_sets([new_set], semantics)
+    # Every workload of NEW, itself included: the partners of each change are checked one
+    # by one afterwards, this only rules out changes that meet no workload at all.
+    partners = Partners(encoder, [new.pod(w) for w in new.workloads])
     before = {w.key: w for w in old.workloads}
     after = {w.key: w for w in new.workloads}
     out = []
@@ -30,23 +33,26 @@ def with_reach(changes: tuple[WorkloadChange, ...], old: Inventory, new: Invento
             out.append(c)
             continue
         try:
-            out.append(replace(c, reach=_deltas(encoder, new_set, new, before[key], after[key])))
+            out.append(replace(c, reach=_deltas(encoder, new_set, new, partners, before[key], after[key])))
         except Undecided as exc:
             out.append(replace(c, reach_reason=str(exc)))
     return tuple(out)
 
 
-def _deltas(encoder: Encoder, new_set: PolicySet, new: Inventory, old_version, new_version) -> tuple[ReachDelta, ...]:
+def _deltas(encoder: Encoder, new_set: PolicySet, new: Inventory, partners: Partners,
+            old_version, new_version) -> tuple[ReachDelta, ...]:
     # The old version is placed in NEW's namespace, so that only the workload's own change counts.
     was, now = new.pod(old_version), new.pod(new_version)
     if was == now:
         return ()
-    partners = [w for w in new.workloads if w.key != new_version.key]
+    others = [(w, new.pod(w)) for w in new.workloads if w.key != new_version.key]
+    if not others:
+        return ()
     found = []
     for end, direction in (("src", "to"), ("dst", "from")):
-        reach = ReachChange(encoder, new_set, end, was, now)
-        for partner in partners:
-            for change, example in reach.with_partner(new.pod(partner)).items():
+        reach = ReachChange(encoder, new_set, end, was, now, partners)
+        for partner, pod in others:
+            for change, example in reach.with_partner(pod).items():
                 if example is not None:
                     found.append(ReachDelta(direction, change, partner.ref, *example))
     return tuple(sorted(found))

@@ -39,15 +39,31 @@ def serves_profile(pod: Pod, universe: Universe) -> ServesProfile:
 
 def inventory_constraint(v: FlowVars, universe: Universe, pods: Iterable[Pod]) -> z3.BoolRef:
     pods = list(pods)
-    src: dict[int, set] = {}
-    dst: dict[int, set] = {}
+    return z3.And(end_constraint(v, universe, pods, "src"), end_constraint(v, universe, pods, "dst"))
+
+
+def end_constraint(v: FlowVars, universe: Universe, pods: Iterable[Pod], side: str) -> z3.BoolRef:
+    """One end of the flow is an address or one of the pods."""
+    by_namespace: dict[int, set] = {}
     for pod in pods:
         ns, labels = label_profile(pod, universe)
-        src.setdefault(ns, set()).add(labels)
-        dst.setdefault(ns, set()).add((labels, serves_profile(pod, universe)))
-    return z3.And(_end(v.src, src, lambda ep, p: _labels(ep, p, universe)),
-                  _end(v.dst, dst, lambda ep, p: z3.And(_labels(ep, p[0], universe),
-                                                        _serves(v, p[1], universe))))
+        by_namespace.setdefault(ns, set()).add((labels, serves_profile(pod, universe) if side == "dst" else ()))
+    ep = v.src if side == "src" else v.dst
+    # Many profiles share their label part or their port part: build each part once.
+    labels_terms: dict[LabelProfile, z3.BoolRef] = {}
+    serves_terms: dict[ServesProfile, z3.BoolRef] = {}
+
+    def term(ep: EndpointVars, profile: tuple[LabelProfile, ServesProfile]) -> z3.BoolRef:
+        labels, serves = profile
+        if labels not in labels_terms:
+            labels_terms[labels] = _labels(ep, labels, universe)
+        if side == "src":
+            return labels_terms[labels]
+        if serves not in serves_terms:
+            serves_terms[serves] = _serves(v, serves, universe)
+        return z3.And(labels_terms[labels], serves_terms[serves])
+
+    return _end(ep, by_namespace, term)
 
 
 def _end(ep: EndpointVars, by_namespace: dict[int, set], term) -> z3.BoolRef:

@@ -9,10 +9,12 @@ closed. Partners that share a profile (encode.inventory) share one answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import z3
 
 from npdiff.encode.encoder import Encoder
-from npdiff.encode.inventory import label_profile, serves_profile
+from npdiff.encode.inventory import end_constraint, label_profile, serves_profile
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.variables import POD, EndpointVars
 from npdiff.model import Pod, PolicySet
@@ -37,21 +39,44 @@ def pins(encoder: Encoder, end: str, pod: Pod) -> list[tuple[z3.ExprRef, z3.Expr
     return pairs
 
 
+class Partners:
+    """The pods a changed pod may meet, as a constraint on either end (built once)."""
+
+    def __init__(self, encoder: Encoder, pods: Sequence[Pod]):
+        self.encoder = encoder
+        self.pods = list(pods)
+        self._terms: dict[str, z3.BoolRef] = {}
+
+    def constraint(self, side: str) -> z3.BoolRef:
+        if side not in self._terms:
+            v = self.encoder.vars
+            ep = v.src if side == "src" else v.dst
+            self._terms[side] = z3.And(ep.is_pod, end_constraint(v, self.encoder.universe, self.pods, side))
+        return self._terms[side]
+
+
 class ReachChange:
     """Flows between one changed pod (`end` of the flow) and partner pods on the other end."""
 
-    def __init__(self, encoder: Encoder, policy_set: PolicySet, end: str, before: Pod, after: Pod):
+    def __init__(self, encoder: Encoder, policy_set: PolicySet, end: str, before: Pod, after: Pod,
+                 partners: Partners):
         self.encoder = encoder
         self.other = "dst" if end == "src" else "src"
         allowed = encoder.allowed(policy_set)
         was = z3.substitute(allowed, *pins(encoder, end, before))
         now = z3.substitute(allowed, *pins(encoder, end, after))
         wf = encoder.vars.well_formed(encoder.universe, encoder.semantics)
+        any_partner = partners.constraint(self.other)
         self.solvers = {}
         for change, term in (("opened", z3.And(now, z3.Not(was))), ("closed", z3.And(was, z3.Not(now)))):
             solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
             solver.add(wf, term)
-            self.solvers[change] = solver
+            # Most changes touch no partner at all: one check over all of them says so.
+            solver.push()
+            solver.add(any_partner)
+            if check(solver, "a workload change") is Answer.SAT:
+                self.solvers[change] = solver
+            solver.pop()
         self._answers: dict[tuple, dict[str, Example | None]] = {}
 
     def with_partner(self, partner: Pod) -> dict[str, Example | None]:
@@ -59,8 +84,8 @@ class ReachChange:
         key = (label_profile(partner, self.encoder.universe),
                serves_profile(partner, self.encoder.universe) if self.other == "dst" else ())
         if key not in self._answers:
-            self._answers[key] = {change: self._example(solver, partner)
-                                  for change, solver in self.solvers.items()}
+            self._answers[key] = {change: self._example(self.solvers[change], partner)
+                                  if change in self.solvers else None for change in ("opened", "closed")}
         return self._answers[key]
 
     def _example(self, solver: z3.Solver, partner: Pod) -> Example | None:
