@@ -118,7 +118,11 @@ def destination_port(flow_class: FlowClass, pod: Pod, declared: tuple[tuple[str,
 
 
 def candidates(old: Inventory, new: Inventory) -> list[Candidate]:
-    """Every workload version: once if it is the same on both sides, else per side."""
+    """Every workload version: once if it is the same on both sides, else per side. When
+    only one side has workloads, there is nothing to tell apart: they are unqualified."""
+    if not old.workloads or not new.workloads:
+        side = new if new.workloads else old
+        return [Candidate(w, side, "") for w in side.workloads]
     before = {w.key: w for w in old.workloads}
     after = {w.key: w for w in new.workloads}
     out: list[Candidate] = []

@@ -112,8 +112,8 @@ class Inventory:
 class WorkloadMatch:
     """A workload whose pods are an end of some flow of a class.
 
-    `version` is "" when the workload is the same on both sides (or only one side has an
-    inventory), else the side whose version of it matches: "old" or "new".
+    `version` is "" when the workload is the same on both sides (or only one side has
+    workloads at all), else the side whose version of it matches: "old" or "new".
     """
 
     namespace: str
