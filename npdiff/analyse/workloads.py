@@ -1,5 +1,6 @@
 """Flow classes told in workloads: which workloads each end of a class affects, and a
-witness flow between real workloads where the class has them.
+witness flow between real workloads where the class has them; and the diff's inventory
+summary (workload changes, analyse.workload_changes and analyse.workload_effects).
 
 A class's regions are exact descriptions of its cube (analyse.regions), so a workload's
 pod lies in a region iff its namespace, labels and namespace labels satisfy the region's
@@ -15,14 +16,15 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from npdiff.analyse.evaluate import decide
-from npdiff.encode import Encoder
-from npdiff.model import Flow, Pod, PolicySet, Semantics
 from npdiff.analyse.workload_changes import workload_changes
 from npdiff.analyse.workload_effects import with_reach
+from npdiff.encode import Encoder
+from npdiff.model import Flow, Pod, PolicySet, Semantics
 from npdiff.model.inventory import (
     ClassWorkloads, Inventory, InventorySummary, Workload, WorkloadMatch,
 )
 from npdiff.model.result import DiffResult, EndpointRegion, FlowClass, ValueConstraint
+
 
 class Candidate(NamedTuple):
     """A workload as one side has it, or as both sides have it alike (version "")."""

@@ -7,11 +7,11 @@ from npdiff.model.diagnostic import Diagnostic
 from npdiff.model.invariant import (
     Invariant, InvariantChange, InvariantResult, InvariantReview, ViolationClass,
 )
-from npdiff.report import inventory_records
 from npdiff.model.result import (
     DirectionDecision, EndpointRegion, FlowClass, FlowDecision, ObjectChange, RuleRef,
     ValueConstraint,
 )
+from npdiff.report import inventory_records
 
 
 def endpoint(ep: Pod | Address) -> dict:
