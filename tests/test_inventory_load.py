@@ -174,11 +174,18 @@ def test_host_network_and_controlled_pods_are_left_out_with_a_note(tmp_path):
       kind: DaemonSet
       metadata: {name: node-agent, namespace: kube-system}
       spec: {template: {metadata: {labels: {app: agent}}, spec: {hostNetwork: true, containers: [{name: a}]}}}
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata:
+        name: web-5d8f
+        namespace: prod
+        ownerReferences: [{kind: Deployment, name: web, controller: true}]
+      spec: {template: {metadata: {labels: {app: web, pod-template-hash: 5d8f}}, spec: {containers: [{name: a}]}}}
     """
     loaded = load_cluster(write(tmp_path / "dump.yaml", text), Semantics())
     assert [w.ref for w in loaded.inventory.workloads] == ["pod prod/lonely", "deployment prod/web"]
     notes = [(d.line, d.code) for d in loaded.diagnostics]
-    assert notes == [(8, "N-INV"), (24, "N-INV")]
+    assert notes == [(8, "N-INV"), (24, "N-INV"), (28, "N-INV")]
 
 
 def test_cluster_policies_are_not_analysed(tmp_path):

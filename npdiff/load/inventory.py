@@ -2,9 +2,10 @@
 
 Two objects of one kind with the same namespace and name are an error (E-DUP). Workloads
 whose pods use the host network are nodes to policies (S1.1.4, S6.3) and are left out
-with a note (N-INV). So is a Pod that a controller owns (as in a `kubectl get pods,deploy`
-dump) when a workload of its namespace has a pod template whose labels the Pod carries:
-the controller stands for it.
+with a note (N-INV). So is a workload that a controller owns (a Pod of a ReplicaSet, a
+ReplicaSet of a Deployment, a Job of a CronJob, as `kubectl get` dumps list them) when a
+workload of its namespace that no controller owns has pod labels it carries: that one
+stands for it.
 """
 
 from __future__ import annotations
@@ -45,14 +46,14 @@ class InventoryBuilder:
                 first[key] = span
 
     def inventory(self, found: list[Diagnostic]) -> Inventory:
-        controllers = [r.workload for r in self.workloads if r.workload.kind != "Pod" and not r.host_network]
+        controllers = [r.workload for r in self.workloads if not r.controlled and not r.host_network]
         kept: list[Workload] = []
         for read in self.workloads:
             workload, span = read.workload, read.workload.span or Span("", 0)
             if read.host_network:
                 found.append(_note(span, f"{workload.ref} uses the host network: its pods are "
                                          "their node's addresses to policies (S1.1.4), not inventory pods"))
-            elif read.controlled and any(_stands_for(c, workload) for c in controllers):
+            elif read.controlled and any(c is not workload and _stands_for(c, workload) for c in controllers):
                 found.append(_note(span, f"{workload.ref} is left out: a controller owns it, "
                                          "and a workload of the inventory has its pod template"))
             else:

@@ -37,7 +37,7 @@ TEMPLATE_PATHS = {
 class ReadWorkload:
     workload: Workload
     host_network: bool      # its pods are their node's (S1.1.4): not pods for policies
-    controlled: bool        # a Pod with a controller ownerReference
+    controlled: bool        # it has a controller ownerReference (a ReplicaSet of a Deployment, …)
 
 
 class _Reader:
@@ -213,4 +213,4 @@ def read_workload(obj: RawObject, sink: Sink, semantics: Semantics) -> ReadWorkl
     if sink.errors != errors or None in (name, namespace, labels, ports):
         return None
     workload = Workload(obj.kind, namespace, name, labels, ports, Span(sink.file, obj.line))
-    return ReadWorkload(workload, host_network, obj.kind == "Pod" and reader.controlled())
+    return ReadWorkload(workload, host_network, reader.controlled())
