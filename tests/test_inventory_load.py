@@ -185,7 +185,8 @@ def test_host_network_and_controlled_pods_are_left_out_with_a_note(tmp_path):
     loaded = load_cluster(write(tmp_path / "dump.yaml", text), Semantics())
     assert [w.ref for w in loaded.inventory.workloads] == ["pod prod/lonely", "deployment prod/web"]
     notes = [(d.line, d.code) for d in loaded.diagnostics]
-    assert notes == [(8, "N-INV"), (24, "N-INV"), (28, "N-INV")]
+    assert notes == [(8, "N-INV"), (24, "N-INV")]
+    assert "left out pod prod/web-5d8f-abcde and 1 more: a controller owns them" in loaded.diagnostics[0].message
 
 
 def test_cluster_policies_are_not_analysed(tmp_path):

@@ -46,24 +46,29 @@ class InventoryBuilder:
                 first[key] = span
 
     def inventory(self, found: list[Diagnostic]) -> Inventory:
-        controllers = [r.workload for r in self.workloads if not r.controlled and not r.host_network]
+        owners: dict[str, list[frozenset]] = {}
+        for r in self.workloads:
+            if not r.controlled and not r.host_network and r.workload.labels:
+                owners.setdefault(r.workload.namespace, []).append(frozenset(r.workload.labels))
         kept: list[Workload] = []
+        owned: list[Workload] = []
         for read in self.workloads:
             workload, span = read.workload, read.workload.span or Span("", 0)
             if read.host_network:
                 found.append(_note(span, f"{workload.ref} uses the host network: its pods are "
                                          "their node's addresses to policies (S1.1.4), not inventory pods"))
-            elif read.controlled and any(c is not workload and _stands_for(c, workload) for c in controllers):
-                found.append(_note(span, f"{workload.ref} is left out: a controller owns it, "
-                                         "and a workload of the inventory has its pod template"))
+            elif read.controlled and any(labels <= set(workload.labels)
+                                         for labels in owners.get(workload.namespace, ())):
+                owned.append(workload)
             else:
                 kept.append(workload)
+        if owned:
+            first = min(owned, key=lambda w: (w.span or Span("", 0), w.key))
+            others = f" and {len(owned) - 1} more" if len(owned) > 1 else ""
+            found.append(_note(first.span or Span("", 0),
+                               f"left out {first.ref}{others}: a controller owns them, and a workload "
+                               "of the inventory that no controller owns has their labels"))
         return Inventory.of(self.namespaces, kept)
-
-
-def _stands_for(controller: Workload, pod: Workload) -> bool:
-    return (controller.namespace == pod.namespace and bool(controller.labels)
-            and set(controller.labels) <= set(pod.labels))
 
 
 def _note(span: Span, message: str) -> Diagnostic:
