@@ -64,10 +64,11 @@ class InventoryBuilder:
                 kept.append(workload)
         if owned:
             first = min(owned, key=lambda w: (w.span or Span("", 0), w.key))
-            others = f" and {len(owned) - 1} more" if len(owned) > 1 else ""
+            others, them, their = ((f" and {len(owned) - 1} more", "them", "their") if len(owned) > 1
+                                   else ("", "it", "its"))
             found.append(_note(first.span or Span("", 0),
-                               f"left out {first.ref}{others}: a controller owns them, and a workload "
-                               "of the inventory that no controller owns has their labels"))
+                               f"left out {first.ref}{others}: a controller owns {them}, and a workload "
+                               f"of the inventory that no controller owns has {their} labels"))
         return Inventory.of(self.namespaces, kept)
 
 
