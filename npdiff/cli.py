@@ -24,6 +24,7 @@ from npdiff.progress import Progress, Step
 
 if TYPE_CHECKING:
     from npdiff.model.invariant import InvariantReview
+    from npdiff.model.inventory import Inventory
 
 
 class ExitStatus(IntEnum):
@@ -217,6 +218,13 @@ def diff_command(
     fail_on: FailOn = typer.Option(FailOn.any, "--fail-on",
                                    help="Which differences exit 1: newly-allowed, newly-blocked, any or "
                                         "none (undecided exits 3 regardless)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", metavar="FILE",
+                                          help="Namespaces and workloads of the cluster as it is "
+                                               "(kubectl get ns,pods,deploy,sts,ds -A -o yaml), for both "
+                                               "sides; - for stdin."),
+    inventory_only: bool = typer.Option(False, "--inventory-only",
+                                        help="Reason only about pods of the inventory's workloads "
+                                             "(from OLD, NEW and --cluster)."),
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
 ) -> None:
@@ -226,6 +234,9 @@ def diff_command(
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
     from npdiff.analyse.diff import diff
+    from npdiff.analyse.inventory_lint import inventory_warnings
+    from npdiff.analyse.workloads import with_inventory
+    from npdiff.model.inventory import Inventory
     from npdiff.report import formats
 
     old, new = _sides(old, new, base)
@@ -235,13 +246,25 @@ def diff_command(
     semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
                            endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
+    if cluster == "-" and (invariants == "-" or "-" in (old, new)):
+        raise typer.BadParameter("standard input (-) can be read only once")
     progress = _progress(output)
-    (before, after), checks = _collect(lambda: _load_both(old, new, semantics, progress),
-                                       lambda: _load_checks(invariants, preset, semantics))
-    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)))
+    (before, after), checks, dump = _collect(lambda: _load_both(old, new, semantics, progress),
+                                             lambda: _load_checks(invariants, preset, semantics),
+                                             lambda: _load_cluster(cluster, semantics))
+    # The cluster is both sides' starting point; an input's own objects replace its objects.
+    old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
+    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
+                            | set(dump.diagnostics)
+                            | set(inventory_warnings([(before.policy_set, old_inventory),
+                                                      (after.policy_set, new_inventory)], inventory_only))))
     _write_diagnostics(warnings)
+    pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
     result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
-                  local=not plain, progress=progress)
+                  local=not plain, progress=progress, inventory_pods=pods)
+    if old_inventory != Inventory() or new_inventory != Inventory():
+        result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
+                                semantics, inventory_only)
     result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
     if checks.invariants:
         from npdiff.analyse.verify import review
@@ -342,6 +365,25 @@ def _write_atomically(files: Sequence[tuple[Path, str]]) -> None:
             if os.path.exists(temporary):
                 os.unlink(temporary)
         raise ReportError(f"cannot write report {current}: {exc.strerror or exc}") from None
+
+
+def _load_cluster(path: Optional[str], semantics: Semantics):
+    from npdiff.load import Loaded, load_cluster
+    from npdiff.model import PolicySet
+
+    if path is None:
+        return Loaded(PolicySet(), ())
+    return load_cluster(path, semantics, stdin=_environment().stdin)
+
+
+def _inventory_pods(old: Inventory, new: Inventory):
+    from npdiff.analyse.workloads import inventory_pods
+
+    if not (old.workloads or new.workloads):
+        raise typer.BadParameter("the inputs and --cluster hold no workloads (Pod, Deployment, "
+                                 "StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) to restrict to",
+                                 param_hint="--inventory-only")
+    return inventory_pods(old, new)
 
 
 # -- invariants ------------------------------------------------------------------------------

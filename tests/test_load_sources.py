@@ -144,14 +144,14 @@ def test_json_file(tmp_path):
 
 
 def test_other_kinds_are_skipped_with_one_note_per_kind(tmp_path):
-    deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d%d, namespace: x}\n"
-    text = "---\n".join([deployment % 1, policy("p"), deployment % 2, deployment % 3,
-                         "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n"])
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d%d, namespace: x}\n"
+    text = "---\n".join([config_map % 1, policy("p"), config_map % 2, config_map % 3,
+                         "apiVersion: v1\nkind: Service\nmetadata: {name: prod}\n"])
     loaded = load(str(write(tmp_path / "mixed.yaml", text)))
-    assert loaded.policy_set.skipped == (("Deployment", 3), ("Namespace", 1))
+    assert loaded.policy_set.skipped == (("ConfigMap", 3), ("Service", 1))
     notes = [(d.severity, d.code, d.message) for d in loaded.diagnostics]
-    assert notes == [(Severity.NOTE, "N-SKIP", "skipped 3 Deployment objects"),
-                     (Severity.NOTE, "N-SKIP", "skipped 1 Namespace object")]
+    assert notes == [(Severity.NOTE, "N-SKIP", "skipped 3 ConfigMap objects"),
+                     (Severity.NOTE, "N-SKIP", "skipped 1 Service object")]
     assert len(loaded.policy_set.objects) == 5
 
 

@@ -11,7 +11,7 @@ from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.cube import readable_point, witness_flow
 from npdiff.encode.search import ClassSearch, Found
-from npdiff.model import PolicySet, Semantics
+from npdiff.model import Pod, PolicySet, Semantics
 from npdiff.model.policy import Direction
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
@@ -23,9 +23,10 @@ DEFAULT_MAX_CLASSES = 100
 
 def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
          max_classes: int = DEFAULT_MAX_CLASSES, local: bool = True,
-         progress: Step | None = None) -> DiffResult:
-    """`local=False` skips the locality reduction (analyse/locality.py): the plain path
-    that tests compare the reduced one against."""
+         progress: Step | None = None, inventory_pods: tuple[Pod, ...] | None = None) -> DiffResult:
+    """With `inventory_pods` (--inventory-only), pod ends range over those pods only.
+    `local=False` skips the locality reduction (analyse/locality.py): the plain path that
+    tests compare the reduced one against."""
     changes = object_changes(old, new)
     common = dict(changes=changes, semantics=semantics,
                   old_count=len(old.policies), new_count=len(new.policies))
@@ -37,7 +38,7 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         if change.empty:
             return DiffResult(Verdict.EQUIVALENT, **common)
         old, new = reduce(old, change, semantics), reduce(new, change, semantics)
-    encoder = Encoder.for_sets([old, new], semantics)
+    encoder = Encoder.for_sets([old, new], semantics, inventory_pods)
     if local:
         within = encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows", within)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
-from npdiff.model.flow import METADATA_NAME, Flow
+from npdiff.model.flow import METADATA_NAME, Flow, Pod
 from npdiff.model.policy import PROTOCOLS, Direction
 from npdiff.model.selector import Operator, Requirement
 
@@ -52,18 +53,21 @@ class TierVerdict:
 class Encoder:
     """Builds terms for one universe; every term is cached, so shared rules cost nothing twice."""
 
-    def __init__(self, universe: Universe, semantics: Semantics):
+    def __init__(self, universe: Universe, semantics: Semantics,
+                 inventory_pods: tuple[Pod, ...] | None = None):
         self.universe = universe
         self.semantics = semantics
+        self.inventory_pods = inventory_pods   # --inventory-only: pod ends are these pods
         self.ctx = z3.Context()
         self.vars = FlowVars.declare(universe, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
 
     @classmethod
-    def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics) -> Encoder:
+    def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics,
+                 inventory_pods: tuple[Pod, ...] | None = None) -> Encoder:
         sets = list(policy_sets)
-        return cls(Universe.build(sets, semantics), semantics)
+        return cls(Universe.build(sets, semantics), semantics, inventory_pods)
 
     def _memo(self, key: tuple, build) -> z3.BoolRef:
         term = self._cache.get(key)
@@ -83,7 +87,14 @@ class Encoder:
     # -- well-formedness and concrete flows ---------------------------------------------
 
     def well_formed(self) -> z3.BoolRef:
-        return self._memo(("wf",), lambda: self.vars.well_formed(self.universe, self.semantics))
+        """The flows reasoned about: all well-formed ones, or with an inventory restriction,
+        those whose pod ends are inventory pods (every search and check starts from here)."""
+        def build() -> z3.BoolRef:
+            facts = self.vars.well_formed(self.universe, self.semantics)
+            if self.inventory_pods is None:
+                return facts
+            return z3.And(facts, inventory_constraint(self.vars, self.universe, self.inventory_pods))
+        return self._memo(("wf",), build)
 
     def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
         return self.vars.assignment(flow, self.universe, self.semantics)

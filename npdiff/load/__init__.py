@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
-from npdiff.load.codes import E_DUP, N_SKIP, Sink
+from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
 from npdiff.load.flows import load_flows, parse_flow
+from npdiff.load.inventory import InventoryBuilder
 from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
@@ -24,18 +25,20 @@ from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
 )
+from npdiff.model.inventory import INVENTORY_KINDS, Inventory
 
 if TYPE_CHECKING:
     from npdiff.load.git import RevisionPath
     from npdiff.progress import Step
 
-__all__ = ["Loaded", "load_flows", "load_policy_set", "parse_flow"]
+__all__ = ["Loaded", "load_cluster", "load_flows", "load_policy_set", "parse_flow"]
 
 
 @dataclass(frozen=True)
 class Loaded:
     policy_set: PolicySet                   # policies sorted by (namespace, name)
     diagnostics: tuple[Diagnostic, ...]     # warnings and notes, sorted
+    inventory: Inventory = Inventory()      # the Namespaces and workloads of the input
 
 
 def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObject:
@@ -99,6 +102,20 @@ def load_policy_set(
         return _load(paths, semantics, stdin, progress)
 
 
+def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
+    """The Namespaces and workloads of a cluster dump (`--cluster`); its policies, if any,
+    are left out with a note: policies come from the sides compared."""
+    loaded = load_policy_set([path], semantics, stdin)
+    notes = list(loaded.diagnostics)
+    policies = loaded.policy_set.policies
+    if policies:
+        span = policies[0].span or Span(path, 0)
+        notes.append(Diagnostic(span.file, span.line, Severity.NOTE, N_INV, "",
+                                f"--cluster: {len(policies)} NetworkPolicy objects not analysed "
+                                "(policies come from OLD and NEW)"))
+    return Loaded(PolicySet(), tuple(sorted(notes)), loaded.inventory)
+
+
 def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: BinaryIO | None,
           progress: Step | None) -> Loaded:
     found: list[Diagnostic] = []
@@ -106,12 +123,17 @@ def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: Bina
     objects: list[SourceObject] = []
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
+    inventory = InventoryBuilder(semantics)
     sources = read_sources(paths, stdin, found)
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))
         sink = Sink(source.name, found)
         for obj in objects_of(read_documents(source, sink), sink):
+            if obj.kind in INVENTORY_KINDS:
+                # Workloads are compared as workloads (analyse.workloads), not as objects.
+                inventory.add(obj, sink)
+                continue
             objects.append(_source_object(obj, source.name, semantics))
             if obj.kind != KIND and obj.kind.lower() == KIND.lower():
                 # A misspelt kind would otherwise drop the policy silently from the set.
@@ -126,6 +148,7 @@ def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: Bina
             if policy is not None:
                 policies.append(policy)
     _duplicates(policies, found)
+    inventory.duplicates(found)
     errors = [d for d in found if d.severity is Severity.ERROR]
     if errors:
         raise InputError(errors)
@@ -134,8 +157,10 @@ def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: Bina
         found.extend(policy_warnings(policy))
     found.extend(dns_warnings(policies, semantics))
     found.extend(_skipped_notes(skipped, first_seen))
+    workloads = inventory.inventory(found)
     objects.sort(key=lambda o: (o.key, o.span))
     return Loaded(
         PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items()))),
         tuple(sorted(found)),
+        workloads,
     )

@@ -8,7 +8,11 @@ never sees (files, YAML syntax, duplicate definitions, flow files) get codes of 
 - E-OBJ   a document that is not a Kubernetes object (not a mapping, no kind/apiVersion);
 - E-DUP   two NetworkPolicies with the same namespace and name in one input set (S3.1.1);
 - E-FLOW  an invalid flow in a JSON Lines flow file (design.md §4.2);
-- N-SKIP  a note: objects of a kind npdiff does not analyse were skipped.
+- N-SKIP  a note: objects of a kind npdiff does not analyse were skipped;
+- E-WL    an invalid Namespace or workload (name, namespace, labels, container ports);
+- W-WL    a workload detail S1.1.2/S1.1.3 warn about (init-container ports, a port name
+          declared twice, a Namespace whose name label differs from its name);
+- N-INV   a note: a workload left out of the inventory (host network, owned by a controller).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ E_OBJ = "E-OBJ"
 E_DUP = "E-DUP"
 E_FLOW = "E-FLOW"
 N_SKIP = "N-SKIP"
+E_WL = "E-WL"
+W_WL = "W-WL"
+N_INV = "N-INV"
 
 
 class Sink:

@@ -14,6 +14,7 @@ from npdiff.model.flow import Flow
 from npdiff.model.options import Semantics
 
 if TYPE_CHECKING:
+    from npdiff.model.inventory import ClassWorkloads, InventorySummary
     from npdiff.model.invariant import InvariantReview
 
 
@@ -106,6 +107,7 @@ class FlowClass:
     witness: Flow
     old: FlowDecision
     new: FlowDecision
+    workloads: ClassWorkloads | None = None     # with an inventory: the workloads on each end
 
 
 @dataclass(frozen=True, order=True)
@@ -132,3 +134,4 @@ class DiffResult:
     old_count: int = 0
     new_count: int = 0
     invariants: InvariantReview | None = None   # with --invariants/--preset
+    inventory: InventorySummary | None = None   # with workloads in the input or --cluster

@@ -98,6 +98,7 @@ def _class_annotation(view: records.ClassView) -> Annotation:
     title = f"{records.KIND_TITLES[view.kind]}: {view.ports}"
     lines = [f"{records.KIND_TITLES[view.kind]} (class {view.number}): from {view.src} to {view.dst} on {view.ports}.",
              f"Deciding rule: {view.anchor_text}.",
+             *view.workloads,
              f"e.g. {view.witness}",
              *(f"{side}: {line}" if n == 0 else f"     {line}" for side, lines in (("old", view.old), ("new", view.new))
                for n, line in enumerate(lines))]

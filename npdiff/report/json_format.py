@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from npdiff.model.invariant import InvariantStatus, VerifyResult
 from npdiff.model.result import DiffResult, FlowDecision
-from npdiff.report import records
+from npdiff.report import inventory_records, records
 
 DIFF_SCHEMA = "npdiff/diff/v1"
 VERIFY_SCHEMA = "npdiff/verify/v1"
@@ -23,7 +23,7 @@ def render_diff(result: DiffResult) -> str:
         "verdict": result.verdict.value,
         "complete": result.complete,
         "reason": result.reason,
-        "universe": "symbolic",
+        "universe": "inventory" if result.inventory is not None and result.inventory.only else "symbolic",
         "semantics": result.semantics.flags(),
         "summary": {
             "old_policies": result.old_count,
@@ -35,6 +35,7 @@ def render_diff(result: DiffResult) -> str:
         "newly_allowed": [records.flow_class(c) for c in result.newly_allowed],
         "newly_blocked": [records.flow_class(c) for c in result.newly_blocked],
         "changes": [records.change(c) for c in result.changes],
+        **inventory_records.inventory(result.inventory),
         "warnings": [records.diagnostic(d) for d in result.warnings],
         **({"invariants": records.invariant_review(result.invariants)} if result.invariants is not None else {}),
     })

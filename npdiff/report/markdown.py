@@ -106,7 +106,7 @@ def _table(views: Sequence[records.ClassView]) -> list[str]:
 def _details(views: Sequence[records.ClassView], changes: Sequence[ObjectChange]) -> list[str]:
     out: list[str] = []
     for v in views:
-        body = [f"from {v.src}", f"to   {v.dst}", f"on   {v.ports}", f"e.g. {v.witness}",
+        body = [f"from {v.src}", f"to   {v.dst}", f"on   {v.ports}", *v.workloads, f"e.g. {v.witness}",
                 *(f"{side}: {line}" if n == 0 else f"     {line}"
                   for side, lines in (("old", v.old), ("new", v.new)) for n, line in enumerate(lines))]
         out += [f"**{records.KIND_TITLES[v.kind]} {v.number}**", "", *_fenced(body), ""]

@@ -16,6 +16,8 @@ from npdiff.model.result import (
     DiffResult, DirectionDecision, DirectionStatus, EndpointRegion, FlowClass, FlowDecision,
     ObjectChange, RuleRef, ValueConstraint,
 )
+from npdiff.report import inventory_records
+from npdiff.report.workloads_text import class_workload_lines
 from npdiff.report.text import decision_lines, flow_text, ports_text, ref_text, region_text
 
 
@@ -90,7 +92,8 @@ def _class_region(c: FlowClass | ViolationClass) -> dict:
 
 
 def flow_class(c: FlowClass) -> dict:
-    return {**_class_region(c), "old": decision(c.old), "new": decision(c.new)}
+    return {**_class_region(c), "old": decision(c.old), "new": decision(c.new),
+            **inventory_records.class_workloads(c.workloads)}
 
 
 def change(c: ObjectChange) -> dict:
@@ -178,6 +181,7 @@ class ClassView:
     anchor_side: str                # "new", "old" (NEW has none), or "" (no anchor)
     fingerprint: str                # stable across runs and line moves: a hash of kind and region
     flow_class: FlowClass
+    workloads: tuple[str, ...] = () # with an inventory: "workloads from …", "to …"
 
     @property
     def anchor_text(self) -> str:
@@ -198,7 +202,8 @@ def class_view(c: FlowClass, kind: str, number: int, changed: frozenset[str] = f
     return ClassView(kind=kind, number=number, src=region_text(c.src), dst=region_text(c.dst),
                      ports=ports_text(c.protocols, c.ports), witness=flow_text(c.witness),
                      old=_decision_summary(c.old), new=_decision_summary(c.new),
-                     anchor=anchor, anchor_side=side, fingerprint=class_fingerprint(c, kind), flow_class=c)
+                     anchor=anchor, anchor_side=side, fingerprint=class_fingerprint(c, kind), flow_class=c,
+                     workloads=tuple(" ".join(line.split()) for line in class_workload_lines(c)))
 
 
 def _decision_summary(d: FlowDecision) -> tuple[str, ...]:

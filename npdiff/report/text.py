@@ -16,6 +16,7 @@ from npdiff.model.result import (
     RuleRef, ValueConstraint, Verdict,
 )
 from npdiff.model.selector import Operator, Requirement
+from npdiff.report import workloads_text
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
 
@@ -71,8 +72,9 @@ def region_text(r: EndpointRegion, namespace: bool = True) -> str:
         parts.append("in any namespace but " + ", ".join(r.namespace.values))
     if r.namespace_labels:
         parts.append("labelled " + ", ".join(constraint_text(c) for c in r.namespace_labels))
-    for name, serves in r.named_ports:
-        parts.append(f"declaring port '{name}' on it" if serves else f"not declaring port '{name}' on it")
+    if r.named_ports:
+        parts.append(" and ".join(f"declaring port '{name}' on it" if serves else f"not declaring port '{name}' on it"
+                                  for name, serves in r.named_ports))
     if r.addresses:
         parts.append("with addresses " + ", ".join(r.addresses))
     elif r.family:
@@ -91,6 +93,8 @@ def ports_text(protocols: Sequence[str], ports: Sequence[tuple[int, int]]) -> st
 def endpoint_text(ep: Pod | Address) -> str:
     if isinstance(ep, Address):
         return f"{ep.ip} (own node)" if ep.local_node else ep.ip
+    if ep.workload:
+        return ep.workload
     labels = ",".join(f"{k}={v}" for k, v in ep.labels)
     ns_labels = ",".join(f"{k}={v}" for k, v in ep.namespace_labels)
     ns = f"{ep.namespace}[{ns_labels}]" if ns_labels else ep.namespace
@@ -146,15 +150,19 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
             if c.fields:
                 line += ": " + ", ".join(c.fields)
             out.append(line)
+    out += workloads_text.change_lines(result.inventory, paint)
     for title, classes, style in (("Newly allowed", result.newly_allowed, "green"),
                                   ("Newly blocked", result.newly_blocked, "red")):
         if classes:
             out += ["", paint(f"{title} ({len(classes)})", style)]
             for number, flow_class in enumerate(classes, 1):
                 out += _class_lines(number, flow_class)
-    if result.verdict is Verdict.DIFFERENT:
-        out += ["", paint("Classes range over every pod that could exist, so some may need a pod, "
-                          "label or namespace that is not deployed today (S1.3.2).", "dim")]
+    note = workloads_text.closing_note(result)
+    if result.verdict is Verdict.DIFFERENT and note is None:
+        note = ("Classes range over every pod that could exist, so some may need a pod, "
+                "label or namespace that is not deployed today (S1.3.2).")
+    if note is not None:
+        out += ["", paint(note, "dim")]
     if result.verdict is Verdict.DIFFERENT and not result.complete:
         out += ["", paint("The listing is incomplete", "yellow") + f": {result.reason}. "
                 "The verdict is exact; the classes above are only part of the difference."]
@@ -205,7 +213,7 @@ def _region_lines(number: int, c: FlowClass | ViolationClass) -> list[str]:
 
 
 def _class_lines(number: int, c: FlowClass) -> list[str]:
-    lines = _region_lines(number, c)
+    lines = _region_lines(number, c) + workloads_text.class_workload_lines(c)
     for side, d in (("old", c.old), ("new", c.new)):
         verdict = "allowed" if d.allowed else "blocked"
         details = decision_lines(d)
