@@ -1,0 +1,407 @@
+"""`npdiff audit`: semantic findings, each proved by the solver over every pod that could exist.
+
+- redundant / shadowed / duplicate policies, rules, peers and port entries: removing the
+  element leaves its direction's verdict unchanged for every pod (design.md §6), and so
+  the set's allowed flows; the minimal unsat core over the other elements' literals
+  says what covers it;
+- ineffective rules: every flow the rule admits is denied by the other end's direction;
+- egress isolation without any DNS allowance (W-11, decided per pod, not per file).
+
+Locality (S3.2.1): a policy decides only for pods of its own namespace, so the checks of
+one namespace use only its policies; one solver per namespace answers all of them through
+assumption literals. Syntactic pitfalls are in `audit_pitfalls.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+
+import z3
+
+from npdiff.analyse.audit_pitfalls import pitfalls
+from npdiff.encode import Encoder, Undecided
+from npdiff.encode.assumptions import (
+    AssumptionSolver, GuardedDirection, Literals, peer_key, policy_key, port_key, rule_key,
+)
+from npdiff.load.inventory_lite import Inventory
+from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
+from npdiff.model.finding import AuditResult, ElementRef, Finding, FindingSeverity
+from npdiff.model.finding import Undecided as UndecidedCheck
+from npdiff.model.flow import METADATA_NAME
+from npdiff.model.policy import Direction
+
+WARNING, ERROR = FindingSeverity.WARNING, FindingSeverity.ERROR
+_OTHER = {Direction.INGRESS: Direction.EGRESS, Direction.EGRESS: Direction.INGRESS}
+
+
+def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | None = None) -> AuditResult:
+    run = _Audit(policy_set, semantics)
+    for namespace in policy_set.namespaces():
+        run.namespace(namespace)
+    findings = run.findings + pitfalls(policy_set, inventory or Inventory())
+    inv = inventory or Inventory()
+    return AuditResult(findings=tuple(sorted(set(findings), key=Finding.sort_key)),
+                       undecided=tuple(sorted(set(run.undecided), key=lambda u: (u.element, u.check))),
+                       semantics=semantics, policy_count=len(policy_set.policies),
+                       namespace_objects=None if inv.namespaces is None else len(inv.namespaces),
+                       workload_objects=None if inv.workloads is None else len(inv.workloads))
+
+
+# -- references ------------------------------------------------------------------------------
+
+def _where(span) -> tuple[str, int]:
+    return (span.file, span.line) if span is not None else ("", 0)
+
+
+def policy_ref(policy: NetworkPolicy) -> ElementRef:
+    return ElementRef(policy.key, file=_where(policy.span)[0], line=_where(policy.span)[1])
+
+
+def rule_ref(policy: NetworkPolicy, rule: Rule, peer: int | None = None, port: int | None = None) -> ElementRef:
+    span = rule.span
+    if peer is not None:
+        span = rule.peers[peer].span or span
+    if port is not None:
+        span = rule.ports[port].span or span
+    file, line = _where(span or policy.span)
+    return ElementRef(policy.key, rule.direction.value, rule.index, peer, port, file, line)
+
+
+def _cite(ref: ElementRef) -> str:
+    return f"{ref.label()} ({ref.file}:{ref.line})"
+
+
+def _cite_all(refs: tuple[ElementRef, ...]) -> str:
+    return ", ".join(_cite(r) for r in refs)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One redundancy question: the region that removing `removed` would change."""
+
+    kind: str                     # policy | rule | peer | port
+    policy: NetworkPolicy
+    rule: Rule | None
+    index: int | None
+    body: z3.BoolRef
+    removed: Hashable
+    fixed: tuple[Hashable, ...]
+    candidates: tuple[Hashable, ...]
+
+    @property
+    def ref(self) -> ElementRef:
+        if self.rule is None:
+            return policy_ref(self.policy)
+        return rule_ref(self.policy, self.rule, self.index if self.kind == "peer" else None,
+                        self.index if self.kind == "port" else None)
+
+
+class _Audit:
+    def __init__(self, policy_set: PolicySet, semantics: Semantics):
+        self.policy_set = policy_set
+        self.encoder = Encoder.for_sets([policy_set], semantics)
+        self.literals = Literals(self.encoder.ctx)
+        self.by_key = {p.key: p for p in policy_set.policies}
+        self.by_namespace: dict[str, tuple[NetworkPolicy, ...]] = {}
+        for policy in policy_set.policies:
+            self.by_namespace.setdefault(policy.namespace, ())
+            self.by_namespace[policy.namespace] += (policy,)
+        self._groups: dict[tuple[str, Direction], GuardedDirection] = {}
+        self.findings: list[Finding] = []
+        self.removed: set[Hashable] = set()   # elements found redundant so far, in order
+        self.undecided: list[UndecidedCheck] = []
+
+    def group(self, namespace: str, direction: Direction) -> GuardedDirection:
+        key = (namespace, direction)
+        if key not in self._groups:
+            self._groups[key] = GuardedDirection(self.encoder, self.literals, direction,
+                                                 self.by_namespace.get(namespace, ()))
+        return self._groups[key]
+
+    # -- one namespace ------------------------------------------------------------------
+
+    def namespace(self, namespace: str) -> None:
+        solver = AssumptionSolver(self.encoder, self.literals)
+        redundant_policies = self._policies(solver, namespace)
+        for direction in Direction:
+            group = self.group(namespace, direction)
+            live = tuple(p for p in group.policies if p.key not in redundant_policies)
+            self._elements(solver, group, live)
+            self._ineffective(solver, group, live)
+        self._dns(solver, self.group(namespace, Direction.EGRESS))
+
+    def _undecided(self, ref: ElementRef, check: str, exc: Undecided) -> None:
+        self.undecided.append(UndecidedCheck(ref, check, str(exc)))
+
+    def _policies(self, solver: AssumptionSolver, namespace: str) -> set[str]:
+        """Policies whose removal changes no direction verdict (isolation included), later
+        ones first; each one found is removed before the next is checked. What covers
+        them is then asked of the policies that stay."""
+        found: list[NetworkPolicy] = []
+        for policy in sorted(self.by_namespace[namespace], key=_policy_order, reverse=True):
+            if self._policy_covered(solver, policy) is not None:
+                found.append(policy)
+                self.removed.add(policy_key(policy))
+        for policy in sorted(found, key=_policy_order):
+            covering = self._policy_covered(solver, policy) or ()
+            refs = tuple(sorted(policy_ref(self.by_key[k]) for k in covering))
+            twin = next((self.by_key[k] for k in covering if _same_policy(self.by_key[k], policy)), None)
+            if twin is not None:
+                self.findings.append(Finding("duplicate-policy", WARNING, policy_ref(policy),
+                                             f"duplicate of {_cite(policy_ref(twin))}: remove one",
+                                             (policy_ref(twin),)))
+                continue
+            message = "removing it changes no allowed flow" + (
+                f": the pods it selects are isolated and allowed as before by {_cite_all(refs)}" if refs else
+                ": it allows every flow of the pods only it isolates")
+            self.findings.append(Finding("redundant-policy", WARNING, policy_ref(policy), message, refs))
+        return {p.key for p in found}
+
+    def _policy_covered(self, solver: AssumptionSolver, policy: NetworkPolicy) -> tuple[str, ...] | None:
+        """The other policies that make `policy` unnecessary, or None if it is needed."""
+        covering: set[str] = set()
+        for direction in sorted(policy.policy_types, key=lambda d: d.value):
+            group = self.group(policy.namespace, direction)
+            body = z3.And(group.selects(policy), group.ok != group.plain_ok)
+            others = tuple(k for k in dict.fromkeys(group.keys) if _owner(k) != policy.key)
+            check = _Check("policy", policy, None, None, body, policy_key(policy), (), others)
+            try:
+                core = self._cover(solver, check)
+            except Undecided as exc:
+                self._undecided(check.ref, "redundant-policy", exc)
+                return None
+            if core is None:
+                return None
+            covering.update(_owner(k) for k in core)
+        return tuple(sorted(covering))
+
+    def _cover(self, solver: AssumptionSolver, check: _Check,
+               candidates: tuple[Hashable, ...] | None = None) -> tuple[Hashable, ...] | None:
+        """`solver.cover` in the current state: elements found redundant so far are gone."""
+        pool = check.candidates if candidates is None else candidates
+        gone = tuple(k for k in (*check.fixed, *check.candidates) if k in self.removed)
+        return solver.cover(check.body, tuple(k for k in check.fixed if k not in self.removed),
+                            tuple(k for k in pool if k not in self.removed), (check.removed, *gone),
+                            f"redundancy of {check.ref.label()}")
+
+    # -- rules, peers and ports ------------------------------------------------------------
+
+    def _elements(self, solver: AssumptionSolver, group: GuardedDirection,
+                  live: tuple[NetworkPolicy, ...]) -> None:
+        keys = list(dict.fromkeys(group.keys))
+        rule_keys = [k for k in keys if k[0] == "rule"]
+        not_allowed = z3.Not(group.allow)
+        rule_checks = []
+        for policy in live:
+            for rule in policy.rules(group.direction):
+                key = rule_key(policy, rule)
+                body = z3.And(group.selects(policy), group.rule(policy, rule), not_allowed)
+                fixed = tuple(k for k in keys if k[0] != "rule")
+                rule_checks.append(_Check("rule", policy, rule, None, body, key, fixed,
+                                          tuple(k for k in rule_keys if k != key)))
+        self._report(solver, rule_checks)
+        inner = [c for policy in live for rule in policy.rules(group.direction)
+                 if rule_key(policy, rule) not in self.removed
+                 for c in self._inner_checks(group, policy, rule, keys, rule_keys, not_allowed)]
+        self._report(solver, inner)
+
+    def _inner_checks(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule,
+                      keys: list[Hashable], rule_keys: list[Hashable], not_allowed: z3.BoolRef) -> Iterator[_Check]:
+        own = rule_key(policy, rule)
+        for kind, count, key_of in (("peer", len(rule.peers), peer_key), ("port", len(rule.ports), port_key)):
+            if count < 2:
+                continue
+            siblings = [key_of(policy, rule, i) for i in range(count)]
+            for i in range(count):
+                if kind == "peer":
+                    region = z3.And(group.peer(policy, rule, i), group.ports(rule))
+                else:
+                    region = z3.And(group.peers(policy, rule), group.port(rule, i))
+                body = z3.And(group.selects(policy), region, not_allowed)
+                candidates = tuple(k for k in rule_keys if k != own) + tuple(s for s in siblings if s != siblings[i])
+                fixed = tuple(k for k in keys if k not in candidates and k != siblings[i])
+                yield _Check(kind, policy, rule, i, body, siblings[i], fixed, candidates)
+
+    def _report(self, solver: AssumptionSolver, checks: list[_Check]) -> None:
+        """Later elements first; each redundant one is removed before the next is checked,
+        so that all reported elements can go together. Then what covers each is asked of
+        the elements that stay; one covered by a single element that it covers alone in
+        turn is a duplicate."""
+        found = []
+        for check in sorted(checks, key=lambda c: _ref_order(c.ref), reverse=True):
+            if check.kind != "rule" and self._last_entry(check):
+                continue  # removing it would empty the list, which matches everything
+            try:
+                core = self._cover(solver, check)
+            except Undecided as exc:
+                self._undecided(check.ref, f"redundant-{check.kind}", exc)
+                continue
+            if core is not None:
+                found.append(check)
+                self.removed.add(check.removed)
+        for check in reversed(found):
+            try:
+                core = self._cover(solver, check)
+            except Undecided:
+                core = None
+            if core is None:  # proved above; only the explanation ran out of budget
+                self.findings.append(self._redundant(check, None))
+                continue
+            refs = tuple(self._ref_of(k) for k in core)
+            if len(core) == 1 and self._covers_back(solver, checks, check, core[0]):
+                self.findings.append(Finding(f"duplicate-{check.kind}", WARNING, check.ref,
+                                             f"duplicate of {_cite(refs[0])}: remove one", refs))
+            else:
+                self.findings.append(self._redundant(check, refs))
+
+    def _last_entry(self, check: _Check) -> bool:
+        assert check.rule is not None and check.index is not None
+        key_of = peer_key if check.kind == "peer" else port_key
+        count = len(check.rule.peers if check.kind == "peer" else check.rule.ports)
+        left = [i for i in range(count) if key_of(check.policy, check.rule, i) not in self.removed]
+        return left == [check.index]
+
+    def _covers_back(self, solver: AssumptionSolver, checks: list[_Check], check: _Check,
+                     other_key: Hashable) -> bool:
+        """Whether the element `other_key` is covered by `check`'s element alone."""
+        other = next((c for c in checks if c.removed == other_key), None)
+        if other is None:
+            return False
+        self.removed.discard(check.removed)
+        try:
+            return self._cover(solver, other, (check.removed,)) == (check.removed,)
+        except Undecided:
+            return False
+        finally:
+            self.removed.add(check.removed)
+
+    def _ref_of(self, key: Hashable) -> ElementRef:
+        policy = self.by_key[key[1]]
+        if key[0] == "policy":
+            return policy_ref(policy)
+        rule = policy.rules(Direction(key[2]))[key[3]]
+        return rule_ref(policy, rule, key[4] if key[0] == "peer" else None, key[4] if key[0] == "port" else None)
+
+    @staticmethod
+    def _redundant(check: _Check, refs: tuple[ElementRef, ...] | None) -> Finding:
+        what = {"rule": "rule", "peer": "peer", "port": "port entry"}[check.kind]
+        kind_id = f"redundant-{check.kind}"
+        if refs is None:
+            refs = ()
+            message = f"removing this {what} changes no allowed flow"
+        elif not refs:
+            message = (f"this {what} adds no allowed flow: it matches nothing for the pods "
+                       f"{check.policy.key} selects")
+        elif len(refs) == 1:
+            message = f"shadowed by {_cite(refs[0])}: every flow this {what} allows is allowed there too"
+            if check.kind == "rule":
+                kind_id = "shadowed-rule"
+        else:
+            message = f"covered by {_cite_all(refs)} together: removing this {what} changes no allowed flow"
+        return Finding(kind_id, WARNING, check.ref, message, refs)
+
+    # -- ineffective rules -------------------------------------------------------------------
+
+    def _ineffective(self, solver: AssumptionSolver, group: GuardedDirection,
+                     live: tuple[NetworkPolicy, ...]) -> None:
+        other = _OTHER[group.direction]
+        for policy in live:
+            for rule in policy.rules(group.direction):
+                if rule_key(policy, rule) in self.removed:
+                    continue
+                namespaces = _remote_namespaces(policy, rule, self.encoder.universe.namespaces)
+                if namespaces is None:
+                    continue
+                sides = [self.group(ns, other) for ns in namespaces]
+                if not all(side.policies for side in sides):
+                    continue  # some admitted end is not isolated on its side
+                body = z3.And(group.selects(policy), group.rule(policy, rule), *(side.ok for side in sides))
+                keys = [k for side in sides for k in dict.fromkeys(side.keys)]
+                keys = [k for k in dict.fromkeys(keys)]
+                gone = tuple(k for k in keys if k in self.removed)
+                candidates = tuple(k for k in keys if k[0] == "policy" and k not in self.removed)
+                fixed = tuple(k for k in keys if k[0] != "policy" and k not in self.removed)
+                ref = rule_ref(policy, rule)
+                try:
+                    if not solver.nonempty(z3.And(group.selects(policy), group.rule(policy, rule)), (),
+                                           f"flows of {ref.label()}"):
+                        continue  # matches nothing: a redundancy finding already says so
+                    core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}")
+                except Undecided as exc:
+                    self._undecided(ref, "ineffective-rule", exc)
+                    continue
+                if core is None:
+                    continue
+                blockers = tuple(sorted(self._ref_of(k) for k in core))
+                remote = "source" if group.direction is Direction.INGRESS else "destination"
+                message = (f"matches flows but decides none: every {remote} it admits is "
+                           f"{other.value}-isolated and denied (blocking side: {other.value}; by "
+                           f"{_cite_all(blockers)}), so the connection is blocked there")
+                self.findings.append(Finding("ineffective-rule", WARNING, ref, message, (), blockers))
+
+    # -- DNS ---------------------------------------------------------------------------------
+
+    def _dns(self, solver: AssumptionSolver, group: GuardedDirection) -> None:
+        """W-11, per pod: some pod is egress-isolated and no rule of a policy selecting it
+        allows UDP or TCP 53 to any destination."""
+        if not group.policies:
+            return
+        namespace = group.policies[0].namespace
+        try:
+            with_dns = [p for p in group.policies
+                        if any(solver.nonempty(z3.And(group.rule(p, r), group.dns()), (),
+                                               f"DNS in {p.key}") for r in p.egress)]
+            served = self.encoder.any([group.selects(p) for p in with_dns])
+            lacking = [p for p in group.policies
+                       if solver.nonempty(z3.And(group.selects(p), z3.Not(served)), (), f"DNS of {p.key}")]
+        except Undecided as exc:
+            self._undecided(policy_ref(group.policies[0]), "missing-dns-egress", exc)
+            return
+        if not lacking:
+            return
+        shown = ", ".join(p.name for p in lacking[:3]) + (", ..." if len(lacking) > 3 else "")
+        message = (f"namespace {namespace!r}: pods selected by {shown} are egress-isolated and no "
+                   "egress rule of a policy selecting them allows UDP or TCP port 53 to any "
+                   "destination: their DNS lookups fail (W-11)")
+        self.findings.append(Finding("missing-dns-egress", ERROR, policy_ref(lacking[0]), message))
+
+
+def _owner(key: Hashable) -> str:
+    return key[1]
+
+
+def _same_policy(a: NetworkPolicy, b: NetworkPolicy) -> bool:
+    return (a.namespace, a.pod_selector, a.policy_types, a.ingress, a.egress) == \
+        (b.namespace, b.pod_selector, b.policy_types, b.ingress, b.egress)
+
+
+def _policy_order(policy: NetworkPolicy) -> tuple:
+    return _ref_order(policy_ref(policy))
+
+
+def _ref_order(ref: ElementRef) -> tuple:
+    return (ref.file, ref.line, ref.policy, ref.direction or "", ref.rule or 0, ref.peer or 0, ref.port or 0)
+
+
+def _remote_namespaces(policy: NetworkPolicy, rule: Rule, named: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The namespaces the rule's far end can be in, when every peer pins them to named
+    ones; None when it may be an address or a pod of any namespace."""
+    if not rule.peers:
+        return None
+    found: set[str] = set()
+    for peer in rule.peers:
+        if peer.ip_block is not None:
+            return None
+        if peer.namespace_selector is None:
+            found.add(policy.namespace)
+            continue
+        pinned = [r for r in peer.namespace_selector.requirements
+                  if r.key == METADATA_NAME and r.operator.value == "In"]
+        if not pinned:
+            return None
+        values = set(pinned[0].values)
+        for r in pinned[1:]:
+            values &= set(r.values)
+        found.update(v for v in values if v in named)
+    return tuple(sorted(found))
