@@ -14,17 +14,19 @@ assumption literals. Syntactic pitfalls are in `audit_pitfalls.py`.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import z3
 
 from npdiff.analyse.audit_pitfalls import pitfalls
+from npdiff.analyse.overlap import rules_may_overlap, selectors_may_overlap
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.assumptions import (
     AssumptionSolver, GuardedDirection, Literals, peer_key, policy_key, port_key, rule_key,
 )
 from npdiff.load.inventory_lite import Inventory
+from npdiff.load.lint import _rule_may_allow_dns
 from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
 from npdiff.model.finding import AuditResult, ElementRef, Finding, FindingSeverity
 from npdiff.model.finding import Undecided as UndecidedCheck
@@ -39,8 +41,10 @@ def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | No
     run = _Audit(policy_set, semantics)
     for namespace in policy_set.namespaces():
         run.namespace(namespace)
-    findings = run.findings + pitfalls(policy_set, inventory or Inventory())
     inv = inventory or Inventory()
+    gone = {k[1] for k in run.removed if k[0] == "policy"}
+    # Whatever is inside a redundant policy goes with it: no pitfalls about its parts.
+    findings = run.findings + [f for f in pitfalls(policy_set, inv) if f.element.policy not in gone]
     return AuditResult(findings=tuple(sorted(set(findings), key=Finding.sort_key)),
                        undecided=tuple(sorted(set(run.undecided), key=lambda u: (u.element, u.check))),
                        semantics=semantics, policy_count=len(policy_set.policies),
@@ -110,6 +114,7 @@ class _Audit:
         self._groups: dict[tuple[str, Direction], GuardedDirection] = {}
         self.findings: list[Finding] = []
         self.removed: set[Hashable] = set()   # elements found redundant so far, in order
+        self.needed: set[Hashable] = set()    # entries a witness flow showed to be needed
         self.undecided: list[UndecidedCheck] = []
 
     def group(self, namespace: str, direction: Direction) -> GuardedDirection:
@@ -122,29 +127,29 @@ class _Audit:
     # -- one namespace ------------------------------------------------------------------
 
     def namespace(self, namespace: str) -> None:
-        solver = AssumptionSolver(self.encoder, self.literals)
-        redundant_policies = self._policies(solver, namespace)
+        solvers = {d: AssumptionSolver(self.encoder, self.literals) for d in Direction}
+        redundant_policies = self._policies(solvers, namespace)
         for direction in Direction:
             group = self.group(namespace, direction)
             live = tuple(p for p in group.policies if p.key not in redundant_policies)
-            self._elements(solver, group, live)
-            self._ineffective(solver, group, live)
-        self._dns(solver, self.group(namespace, Direction.EGRESS))
+            self._elements(solvers[direction], group, live)
+            self._ineffective(solvers[direction], group, live)
+        self._dns(solvers[Direction.EGRESS], self.group(namespace, Direction.EGRESS))
 
     def _undecided(self, ref: ElementRef, check: str, exc: Undecided) -> None:
         self.undecided.append(UndecidedCheck(ref, check, str(exc)))
 
-    def _policies(self, solver: AssumptionSolver, namespace: str) -> set[str]:
+    def _policies(self, solvers: dict[Direction, AssumptionSolver], namespace: str) -> set[str]:
         """Policies whose removal changes no direction verdict (isolation included), later
         ones first; each one found is removed before the next is checked. What covers
         them is then asked of the policies that stay."""
         found: list[NetworkPolicy] = []
         for policy in sorted(self.by_namespace[namespace], key=_policy_order, reverse=True):
-            if self._policy_covered(solver, policy) is not None:
+            if self._policy_covered(solvers, policy, minimal=False) is not None:
                 found.append(policy)
                 self.removed.add(policy_key(policy))
         for policy in sorted(found, key=_policy_order):
-            covering = self._policy_covered(solver, policy) or ()
+            covering = self._policy_covered(solvers, policy) or ()
             refs = tuple(sorted(policy_ref(self.by_key[k]) for k in covering))
             twin = next((self.by_key[k] for k in covering if _same_policy(self.by_key[k], policy)), None)
             if twin is not None:
@@ -158,16 +163,19 @@ class _Audit:
             self.findings.append(Finding("redundant-policy", WARNING, policy_ref(policy), message, refs))
         return {p.key for p in found}
 
-    def _policy_covered(self, solver: AssumptionSolver, policy: NetworkPolicy) -> tuple[str, ...] | None:
-        """The other policies that make `policy` unnecessary, or None if it is needed."""
+    def _policy_covered(self, solvers: dict[Direction, AssumptionSolver],
+                        policy: NetworkPolicy, minimal: bool = True) -> tuple[str, ...] | None:
+        """The other policies that make `policy` unnecessary, or None if it is needed.
+        Policies that cannot select the same pods are left out (their literals stay free)."""
         covering: set[str] = set()
         for direction in sorted(policy.policy_types, key=lambda d: d.value):
             group = self.group(policy.namespace, direction)
-            body = z3.And(group.selects(policy), group.ok != group.plain_ok)
-            others = tuple(k for k in dict.fromkeys(group.keys) if _owner(k) != policy.key)
+            near = [q for q in group.policies if selectors_may_overlap(policy.pod_selector, q.pod_selector)]
+            body = z3.And(group.selects(policy), group.ok_by(near) != group.plain_ok_by(near))
+            others = tuple(k for q in near if q.key != policy.key for k in self._keys_of(q, direction))
             check = _Check("policy", policy, None, None, body, policy_key(policy), (), others)
             try:
-                core = self._cover(solver, check)
+                core = self._cover(solvers[direction], check, minimal=minimal)
             except Undecided as exc:
                 self._undecided(check.ref, "redundant-policy", exc)
                 return None
@@ -176,52 +184,70 @@ class _Audit:
             covering.update(_owner(k) for k in core)
         return tuple(sorted(covering))
 
+    @staticmethod
+    def _keys_of(policy: NetworkPolicy, direction: Direction) -> list[Hashable]:
+        """The literals of a policy's part in one direction: it, its rules and their entries."""
+        keys: list[Hashable] = [policy_key(policy)]
+        for rule in policy.rules(direction):
+            keys.append(rule_key(policy, rule))
+            keys.extend(_entry_keys(policy, rule))
+        return keys
+
     def _cover(self, solver: AssumptionSolver, check: _Check,
-               candidates: tuple[Hashable, ...] | None = None) -> tuple[Hashable, ...] | None:
+               candidates: tuple[Hashable, ...] | None = None, minimal: bool = True) -> tuple[Hashable, ...] | None:
         """`solver.cover` in the current state: elements found redundant so far are gone."""
         pool = check.candidates if candidates is None else candidates
         gone = tuple(k for k in (*check.fixed, *check.candidates) if k in self.removed)
         return solver.cover(check.body, tuple(k for k in check.fixed if k not in self.removed),
                             tuple(k for k in pool if k not in self.removed), (check.removed, *gone),
-                            f"redundancy of {check.ref.label()}")
+                            f"redundancy of {check.ref.label()}", minimal)
 
     # -- rules, peers and ports ------------------------------------------------------------
 
     def _elements(self, solver: AssumptionSolver, group: GuardedDirection,
                   live: tuple[NetworkPolicy, ...]) -> None:
-        keys = list(dict.fromkeys(group.keys))
-        rule_keys = [k for k in keys if k[0] == "rule"]
-        not_allowed = z3.Not(group.allow)
+        semantics = self.encoder.semantics
+        rules = [(p, r) for p in group.policies for r in p.rules(group.direction)]
         rule_checks = []
+        nearby: dict[Hashable, list[tuple[NetworkPolicy, Rule]]] = {}
         for policy in live:
             for rule in policy.rules(group.direction):
-                key = rule_key(policy, rule)
-                body = z3.And(group.selects(policy), group.rule(policy, rule), not_allowed)
-                fixed = tuple(k for k in keys if k[0] != "rule")
-                rule_checks.append(_Check("rule", policy, rule, None, body, key, fixed,
-                                          tuple(k for k in rule_keys if k != key)))
+                near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics)]
+                nearby[rule_key(policy, rule)] = near
+                body = z3.And(group.selects(policy), group.rule(policy, rule), z3.Not(group.allow_by(near)))
+                rule_checks.append(_Check("rule", policy, rule, None, body, rule_key(policy, rule),
+                                          _context(policy, near), tuple(rule_key(q, s) for q, s in near)))
         self._report(solver, rule_checks)
-        inner = [c for policy in live for rule in policy.rules(group.direction)
-                 if rule_key(policy, rule) not in self.removed
-                 for c in self._inner_checks(group, policy, rule, keys, rule_keys, not_allowed)]
+        inner = []
+        for policy in live:
+            for rule in policy.rules(group.direction):
+                if rule_key(policy, rule) in self.removed:
+                    continue
+                for kind, count, key_of in (("peer", len(rule.peers), peer_key), ("port", len(rule.ports), port_key)):
+                    for i in range(count if count >= 2 else 0):
+                        if key_of(policy, rule, i) not in self.needed:
+                            inner.append(self._inner_check(group, policy, rule, kind, i,
+                                                           nearby[rule_key(policy, rule)]))
         self._report(solver, inner)
 
-    def _inner_checks(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule,
-                      keys: list[Hashable], rule_keys: list[Hashable], not_allowed: z3.BoolRef) -> Iterator[_Check]:
-        own = rule_key(policy, rule)
-        for kind, count, key_of in (("peer", len(rule.peers), peer_key), ("port", len(rule.ports), port_key)):
-            if count < 2:
-                continue
-            siblings = [key_of(policy, rule, i) for i in range(count)]
-            for i in range(count):
-                if kind == "peer":
-                    region = z3.And(group.peer(policy, rule, i), group.ports(rule))
-                else:
-                    region = z3.And(group.peers(policy, rule), group.port(rule, i))
-                body = z3.And(group.selects(policy), region, not_allowed)
-                candidates = tuple(k for k in rule_keys if k != own) + tuple(s for s in siblings if s != siblings[i])
-                fixed = tuple(k for k in keys if k not in candidates and k != siblings[i])
-                yield _Check(kind, policy, rule, i, body, siblings[i], fixed, candidates)
+    def _inner_check(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule, kind: str,
+                     index: int, rules: list[tuple[NetworkPolicy, Rule]]) -> _Check:
+        semantics = self.encoder.semantics
+        if kind == "peer":
+            region = z3.And(group.peer(policy, rule, index), group.ports(rule))
+            narrow = dict(peers=(rule.peers[index],))
+            siblings = [peer_key(policy, rule, i) for i in range(len(rule.peers))]
+        else:
+            region = z3.And(group.peers(policy, rule), group.port(rule, index))
+            narrow = dict(ports=(rule.ports[index],))
+            siblings = [port_key(policy, rule, i) for i in range(len(rule.ports))]
+        near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics, **narrow)]
+        removed = siblings[index]
+        candidates = tuple(rule_key(q, s) for q, s in near) + tuple(k for k in siblings if k != removed)
+        fixed = tuple(k for k in (*_context(policy, near), rule_key(policy, rule), *_entry_keys(policy, rule))
+                      if k not in candidates and k != removed)
+        body = z3.And(group.selects(policy), region, z3.Not(group.allow_by([*near, (policy, rule)])))
+        return _Check(kind, policy, rule, index, body, removed, fixed, candidates)
 
     def _report(self, solver: AssumptionSolver, checks: list[_Check]) -> None:
         """Later elements first; each redundant one is removed before the next is checked,
@@ -230,16 +256,24 @@ class _Audit:
         turn is a duplicate."""
         found = []
         for check in sorted(checks, key=lambda c: _ref_order(c.ref), reverse=True):
+            if check.removed in self.needed:
+                continue
             if check.kind != "rule" and self._last_entry(check):
                 continue  # removing it would empty the list, which matches everything
+            # A rule's witness flow may show which of its entries are needed (see below).
+            solver.keep_witness = check.kind == "rule" and bool(_entry_keys(check.policy, check.rule))
             try:
-                core = self._cover(solver, check)
+                core = self._cover(solver, check, minimal=False)
             except Undecided as exc:
                 self._undecided(check.ref, f"redundant-{check.kind}", exc)
                 continue
+            finally:
+                solver.keep_witness = False
             if core is not None:
                 found.append(check)
                 self.removed.add(check.removed)
+            elif check.kind == "rule":
+                self._needed_entries(solver, check)
         for check in reversed(found):
             try:
                 core = self._cover(solver, check)
@@ -254,6 +288,21 @@ class _Audit:
                                              f"duplicate of {_cite(refs[0])}: remove one", refs))
             else:
                 self.findings.append(self._redundant(check, refs))
+
+    def _needed_entries(self, solver: AssumptionSolver, check: _Check) -> None:
+        """The flow that shows a rule is needed is allowed by nothing else: if only one of
+        its peers (or ports) matches that flow, that entry is needed too, for good (later
+        removals only shrink what else is allowed)."""
+        assert check.rule is not None
+        group = self.group(check.policy.namespace, check.rule.direction)
+        for kind, count, term, key_of in (
+                ("peer", len(check.rule.peers), lambda i: group.peer(check.policy, check.rule, i), peer_key),
+                ("port", len(check.rule.ports), lambda i: group.port(check.rule, i), port_key)):
+            if count < 2:
+                continue
+            holds = solver.witness_holds([term(i) for i in range(count)])
+            if holds is not None and holds.count(True) == 1:
+                self.needed.add(key_of(check.policy, check.rule, holds.index(True)))
 
     def _last_entry(self, check: _Check) -> bool:
         assert check.rule is not None and check.index is not None
@@ -316,23 +365,26 @@ class _Audit:
                 sides = [self.group(ns, other) for ns in namespaces]
                 if not all(side.policies for side in sides):
                     continue  # some admitted end is not isolated on its side
-                body = z3.And(group.selects(policy), group.rule(policy, rule), *(side.ok for side in sides))
-                keys = [k for side in sides for k in dict.fromkeys(side.keys)]
-                keys = [k for k in dict.fromkeys(keys)]
+                # Only policies that may select an admitted end can block it.
+                blockers = [q for side in sides for q in side.policies
+                            if any(q.namespace in _peer_namespaces(peer, policy.namespace)
+                                   and selectors_may_overlap(peer.pod_selector, q.pod_selector)
+                                   for peer in rule.peers)]
+                body = z3.And(group.selects(policy), group.rule(policy, rule),
+                              *(side.ok_by([q for q in blockers if q.namespace == side.policies[0].namespace])
+                                for side in sides))
+                keys = [k for q in blockers for k in self._keys_of(q, other)]
                 gone = tuple(k for k in keys if k in self.removed)
                 candidates = tuple(k for k in keys if k[0] == "policy" and k not in self.removed)
                 fixed = tuple(k for k in keys if k[0] != "policy" and k not in self.removed)
                 ref = rule_ref(policy, rule)
                 try:
-                    if not solver.nonempty(z3.And(group.selects(policy), group.rule(policy, rule)), (),
-                                           f"flows of {ref.label()}"):
-                        continue  # matches nothing: a redundancy finding already says so
                     core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}")
                 except Undecided as exc:
                     self._undecided(ref, "ineffective-rule", exc)
                     continue
-                if core is None:
-                    continue
+                if not core:
+                    continue  # admits something, or nothing at all (then it is redundant)
                 blockers = tuple(sorted(self._ref_of(k) for k in core))
                 remote = "source" if group.direction is Direction.INGRESS else "destination"
                 message = (f"matches flows but decides none: every {remote} it admits is "
@@ -350,8 +402,9 @@ class _Audit:
         namespace = group.policies[0].namespace
         try:
             with_dns = [p for p in group.policies
-                        if any(solver.nonempty(z3.And(group.rule(p, r), group.dns()), (),
-                                               f"DNS in {p.key}") for r in p.egress)]
+                        if any(_rule_may_allow_dns(r, self.encoder.semantics)
+                               and solver.nonempty(z3.And(group.rule(p, r), group.dns()), (), f"DNS in {p.key}")
+                               for r in p.egress)]
             served = self.encoder.any([group.selects(p) for p in with_dns])
             lacking = [p for p in group.policies
                        if solver.nonempty(z3.And(group.selects(p), z3.Not(served)), (), f"DNS of {p.key}")]
@@ -365,6 +418,36 @@ class _Audit:
                    "egress rule of a policy selecting them allows UDP or TCP port 53 to any "
                    "destination: their DNS lookups fail (W-11)")
         self.findings.append(Finding("missing-dns-egress", ERROR, policy_ref(lacking[0]), message))
+
+
+def _entry_keys(policy: NetworkPolicy, rule: Rule) -> list[Hashable]:
+    """Literals of a rule's peers and ports (only lists of two or more have them)."""
+    keys: list[Hashable] = []
+    if len(rule.peers) >= 2:
+        keys.extend(peer_key(policy, rule, i) for i in range(len(rule.peers)))
+    if len(rule.ports) >= 2:
+        keys.extend(port_key(policy, rule, i) for i in range(len(rule.ports)))
+    return keys
+
+
+def _context(policy: NetworkPolicy, near: list[tuple[NetworkPolicy, Rule]]) -> tuple[Hashable, ...]:
+    """Literals that stay kept while rules `near` are asked to cover an element of `policy`:
+    the policies involved and the entries of the near rules."""
+    keys: list[Hashable] = [policy_key(policy)]
+    for q, s in near:
+        keys.append(policy_key(q))
+        keys.extend(_entry_keys(q, s))
+    return tuple(dict.fromkeys(keys))
+
+
+def _peer_namespaces(peer, home: str) -> set[str]:
+    if peer.namespace_selector is None:
+        return {home}
+    values: set[str] | None = None
+    for r in peer.namespace_selector.requirements:
+        if r.key == METADATA_NAME and r.operator.value == "In":
+            values = set(r.values) if values is None else values & set(r.values)
+    return values or set()
 
 
 def _owner(key: Hashable) -> str:

@@ -58,13 +58,14 @@ def _dead_rules(policy: NetworkPolicy) -> Iterator[Finding]:
 
 
 def _default_deny(policy: NetworkPolicy) -> Iterator[Finding]:
-    for direction in sorted(policy.policy_types, key=lambda d: d.value):
-        if not policy.rules(direction):
-            who = "every pod of its namespace" if policy.pod_selector.matches_all else "the pods it selects"
-            yield Finding("default-deny", INFO, _ref(policy),
-                          f"isolates {who} for {direction.value} and allows nothing there: the "
-                          f"default-deny idiom (S3.3.4); {direction.value} needs another policy's "
-                          "rule to be allowed")
+    empty = [d.value for d in sorted(policy.policy_types, key=lambda d: d.value) if not policy.rules(d)]
+    if not empty:
+        return
+    who = "every pod of its namespace" if policy.pod_selector.matches_all else "the pods it selects"
+    where = " and ".join(empty)
+    yield Finding("default-deny", INFO, _ref(policy),
+                  f"isolates {who} for {where} and allows nothing there: the default-deny idiom "
+                  f"(S3.3.4); only other policies' rules allow {where} traffic of these pods")
 
 
 def _allow_all(policy: NetworkPolicy, rule: Rule) -> Iterator[Finding]:
