@@ -46,7 +46,7 @@ def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | No
     # Whatever is inside a redundant policy goes with it: no pitfalls about its parts.
     findings = run.findings + [f for f in pitfalls(policy_set, inv) if f.element.policy not in gone]
     return AuditResult(findings=tuple(sorted(set(findings), key=Finding.sort_key)),
-                       undecided=tuple(sorted(set(run.undecided), key=lambda u: (u.element, u.check))),
+                       undecided=tuple(sorted(set(run.undecided), key=lambda u: (u.element.sort_key(), u.check))),
                        semantics=semantics, policy_count=len(policy_set.policies),
                        namespace_objects=None if inv.namespaces is None else len(inv.namespaces),
                        workload_objects=None if inv.workloads is None else len(inv.workloads))
@@ -107,6 +107,8 @@ class _Audit:
         self.encoder = Encoder.for_sets([policy_set], semantics)
         self.literals = Literals(self.encoder.ctx)
         self.by_key = {p.key: p for p in policy_set.policies}
+        self.implicit_types = {f"{o.namespace}/{o.name}" for o in policy_set.objects
+                               if o.kind == "NetworkPolicy" and not _spec(o.body).get("policyTypes")}
         self.by_namespace: dict[str, tuple[NetworkPolicy, ...]] = {}
         for policy in policy_set.policies:
             self.by_namespace.setdefault(policy.namespace, ())
@@ -150,7 +152,7 @@ class _Audit:
                 self.removed.add(policy_key(policy))
         for policy in sorted(found, key=_policy_order):
             covering = self._policy_covered(solvers, policy) or ()
-            refs = tuple(sorted(policy_ref(self.by_key[k]) for k in covering))
+            refs = tuple(sorted((policy_ref(self.by_key[k]) for k in covering), key=ElementRef.sort_key))
             twin = next((self.by_key[k] for k in covering if _same_policy(self.by_key[k], policy)), None)
             if twin is not None:
                 self.findings.append(Finding("duplicate-policy", WARNING, policy_ref(policy),
@@ -258,8 +260,8 @@ class _Audit:
         for check in sorted(checks, key=lambda c: _ref_order(c.ref), reverse=True):
             if check.removed in self.needed:
                 continue
-            if check.kind != "rule" and self._last_entry(check):
-                continue  # removing it would empty the list, which matches everything
+            if self._last_entry(check):
+                continue  # removing it would change what the list, or the policy, means
             # A rule's witness flow may show which of its entries are needed (see below).
             solver.keep_witness = check.kind == "rule" and bool(_entry_keys(check.policy, check.rule))
             try:
@@ -305,7 +307,15 @@ class _Audit:
                 self.needed.add(key_of(check.policy, check.rule, holds.index(True)))
 
     def _last_entry(self, check: _Check) -> bool:
-        assert check.rule is not None and check.index is not None
+        """An empty peer or port list matches everything (S3.4.2, S3.4.4); a policy
+        without policyTypes stops isolating egress with its last egress rule (S3.1.2)."""
+        assert check.rule is not None
+        if check.kind == "rule":
+            if check.rule.direction is not Direction.EGRESS or check.policy.key not in self.implicit_types:
+                return False
+            left = [r for r in check.policy.egress if rule_key(check.policy, r) not in self.removed]
+            return left == [check.rule]
+        assert check.index is not None
         key_of = peer_key if check.kind == "peer" else port_key
         count = len(check.rule.peers if check.kind == "peer" else check.rule.ports)
         left = [i for i in range(count) if key_of(check.policy, check.rule, i) not in self.removed]
@@ -385,11 +395,11 @@ class _Audit:
                     continue
                 if not core:
                     continue  # admits something, or nothing at all (then it is redundant)
-                blockers = tuple(sorted(self._ref_of(k) for k in core))
+                blockers = tuple(sorted((self._ref_of(k) for k in core), key=ElementRef.sort_key))
                 remote = "source" if group.direction is Direction.INGRESS else "destination"
                 message = (f"matches flows but decides none: every {remote} it admits is "
-                           f"{other.value}-isolated and denied (blocking side: {other.value}; by "
-                           f"{_cite_all(blockers)}), so the connection is blocked there")
+                           f"{other.value}-isolated and no {other.value} rule allows the flow "
+                           f"(blocking side: {other.value}; isolated by {_cite_all(blockers)})")
                 self.findings.append(Finding("ineffective-rule", WARNING, ref, message, (), blockers))
 
     # -- DNS ---------------------------------------------------------------------------------
@@ -418,6 +428,11 @@ class _Audit:
                    "egress rule of a policy selecting them allows UDP or TCP port 53 to any "
                    "destination: their DNS lookups fail (W-11)")
         self.findings.append(Finding("missing-dns-egress", ERROR, policy_ref(lacking[0]), message))
+
+
+def _spec(body: object) -> dict:
+    spec = body.get("spec") if isinstance(body, dict) else None
+    return spec if isinstance(spec, dict) else {}
 
 
 def _entry_keys(policy: NetworkPolicy, rule: Rule) -> list[Hashable]:

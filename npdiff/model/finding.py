@@ -43,6 +43,10 @@ class ElementRef:
     file: str = ""
     line: int = 0
 
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.policy, self.direction or "", _n(self.rule), _n(self.peer),
+                _n(self.port))
+
     def label(self) -> str:
         """`shop/api ingress[1].from[0]` (peers are `to` in egress rules)."""
         text = self.policy
