@@ -43,8 +43,9 @@ def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | No
         run.namespace(namespace)
     inv = inventory or Inventory()
     gone = {k[1] for k in run.removed if k[0] == "policy"}
-    # Whatever is inside a redundant policy goes with it: no pitfalls about its parts.
-    findings = run.findings + [f for f in pitfalls(policy_set, inv) if f.element.policy not in gone]
+    # Whatever is inside a redundant policy goes with it: no findings about its parts.
+    findings = [f for f in run.findings + pitfalls(policy_set, inv)
+                if f.element.policy not in gone or f.id in ("redundant-policy", "duplicate-policy")]
     return AuditResult(findings=tuple(sorted(set(findings), key=Finding.sort_key)),
                        undecided=tuple(sorted(set(run.undecided), key=lambda u: (u.element.sort_key(), u.check))),
                        semantics=semantics, policy_count=len(policy_set.policies),
@@ -117,6 +118,8 @@ class _Audit:
         self.findings: list[Finding] = []
         self.removed: set[Hashable] = set()   # elements found redundant so far, in order
         self.needed: set[Hashable] = set()    # entries a witness flow showed to be needed
+        # policy -> other policies that isolate a flow only that policy's rule allows
+        self.isolated_witness: dict[str, set[str]] = {}
         self.undecided: list[UndecidedCheck] = []
 
     def group(self, namespace: str, direction: Direction) -> GuardedDirection:
@@ -129,12 +132,17 @@ class _Audit:
     # -- one namespace ------------------------------------------------------------------
 
     def namespace(self, namespace: str) -> None:
+        # Rules and entries first: their witness flows spare most policy checks. What
+        # covers each redundant element is asked once all removals are known.
         solvers = {d: AssumptionSolver(self.encoder, self.literals) for d in Direction}
+        found = [(solvers[d], checks, hits) for d in Direction
+                 for checks, hits in self._elements(solvers[d], self.group(namespace, d))]
         redundant_policies = self._policies(solvers, namespace)
+        for solver, checks, hits in found:
+            self._explain(solver, checks, [c for c in hits if c.policy.key not in redundant_policies])
         for direction in Direction:
             group = self.group(namespace, direction)
             live = tuple(p for p in group.policies if p.key not in redundant_policies)
-            self._elements(solvers[direction], group, live)
             self._ineffective(solvers[direction], group, live)
         self._dns(solvers[Direction.EGRESS], self.group(namespace, Direction.EGRESS))
 
@@ -147,6 +155,8 @@ class _Audit:
         them is then asked of the policies that stay."""
         found: list[NetworkPolicy] = []
         for policy in sorted(self.by_namespace[namespace], key=_policy_order, reverse=True):
+            if any(("policy", q) not in self.removed for q in self.isolated_witness.get(policy.key, ())):
+                continue  # a witness flow of one of its rules shows it is needed
             if self._policy_covered(solvers, policy, minimal=False) is not None:
                 found.append(policy)
                 self.removed.add(policy_key(policy))
@@ -206,8 +216,10 @@ class _Audit:
 
     # -- rules, peers and ports ------------------------------------------------------------
 
-    def _elements(self, solver: AssumptionSolver, group: GuardedDirection,
-                  live: tuple[NetworkPolicy, ...]) -> None:
+    def _elements(self, solver: AssumptionSolver, group: GuardedDirection) -> list[tuple[list[_Check], list[_Check]]]:
+        """Rules, then the peers and ports of the rules that stay; the checks of each
+        kind with the redundant ones among them."""
+        live = group.policies
         semantics = self.encoder.semantics
         rules = [(p, r) for p in group.policies for r in p.rules(group.direction)]
         rule_checks = []
@@ -219,7 +231,7 @@ class _Audit:
                 body = z3.And(group.selects(policy), group.rule(policy, rule), z3.Not(group.allow_by(near)))
                 rule_checks.append(_Check("rule", policy, rule, None, body, rule_key(policy, rule),
                                           _context(policy, near), tuple(rule_key(q, s) for q, s in near)))
-        self._report(solver, rule_checks)
+        rule_hits = self._find(solver, rule_checks)
         inner = []
         for policy in live:
             for rule in policy.rules(group.direction):
@@ -230,7 +242,7 @@ class _Audit:
                         if key_of(policy, rule, i) not in self.needed:
                             inner.append(self._inner_check(group, policy, rule, kind, i,
                                                            nearby[rule_key(policy, rule)]))
-        self._report(solver, inner)
+        return [(rule_checks, rule_hits), (inner, self._find(solver, inner))]
 
     def _inner_check(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule, kind: str,
                      index: int, rules: list[tuple[NetworkPolicy, Rule]]) -> _Check:
@@ -251,19 +263,16 @@ class _Audit:
         body = z3.And(group.selects(policy), region, z3.Not(group.allow_by([*near, (policy, rule)])))
         return _Check(kind, policy, rule, index, body, removed, fixed, candidates)
 
-    def _report(self, solver: AssumptionSolver, checks: list[_Check]) -> None:
+    def _find(self, solver: AssumptionSolver, checks: list[_Check]) -> list[_Check]:
         """Later elements first; each redundant one is removed before the next is checked,
-        so that all reported elements can go together. Then what covers each is asked of
-        the elements that stay; one covered by a single element that it covers alone in
-        turn is a duplicate."""
+        so that all reported elements can go together."""
         found = []
         for check in sorted(checks, key=lambda c: _ref_order(c.ref), reverse=True):
             if check.removed in self.needed:
                 continue
             if self._last_entry(check):
                 continue  # removing it would change what the list, or the policy, means
-            # A rule's witness flow may show which of its entries are needed (see below).
-            solver.keep_witness = check.kind == "rule" and bool(_entry_keys(check.policy, check.rule))
+            solver.keep_witness = check.kind == "rule"  # its witness flow is looked at below
             try:
                 core = self._cover(solver, check, minimal=False)
             except Undecided as exc:
@@ -276,6 +285,11 @@ class _Audit:
                 self.removed.add(check.removed)
             elif check.kind == "rule":
                 self._needed_entries(solver, check)
+        return found
+
+    def _explain(self, solver: AssumptionSolver, checks: list[_Check], found: list[_Check]) -> None:
+        """What covers each redundant element, asked of the elements that stay; one
+        covered by a single element that it covers alone in turn is a duplicate."""
         for check in reversed(found):
             try:
                 core = self._cover(solver, check)
@@ -292,9 +306,11 @@ class _Audit:
                 self.findings.append(self._redundant(check, refs))
 
     def _needed_entries(self, solver: AssumptionSolver, check: _Check) -> None:
-        """The flow that shows a rule is needed is allowed by nothing else: if only one of
+        """The flow that shows a rule is needed is allowed by nothing else. If only one of
         its peers (or ports) matches that flow, that entry is needed too, for good (later
-        removals only shrink what else is allowed)."""
+        removals only shrink what else is allowed). If another policy isolates the flow's
+        pod, the rule's policy is needed as long as that one stays: without it the flow
+        would be denied."""
         assert check.rule is not None
         group = self.group(check.policy.namespace, check.rule.direction)
         for kind, count, term, key_of in (
@@ -305,6 +321,12 @@ class _Audit:
             holds = solver.witness_holds([term(i) for i in range(count)])
             if holds is not None and holds.count(True) == 1:
                 self.needed.add(key_of(check.policy, check.rule, holds.index(True)))
+        others = [q for q in group.policies if q.key != check.policy.key and policy_key(q) not in self.removed
+                  and selectors_may_overlap(check.policy.pod_selector, q.pod_selector)]
+        holds = solver.witness_holds([group.selects(q) for q in others])
+        if holds:
+            self.isolated_witness.setdefault(check.policy.key, set()).update(
+                q.key for q, isolates in zip(others, holds) if isolates)
 
     def _last_entry(self, check: _Check) -> bool:
         """An empty peer or port list matches everything (S3.4.2, S3.4.4); a policy

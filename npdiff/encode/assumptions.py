@@ -225,12 +225,13 @@ class AssumptionSolver:
                       removed: Sequence[Hashable], what: str, minimal: bool) -> tuple[Hashable, ...] | None:
         gone = [self.literals.off(k) for k in removed]
         pinned = [self.literals(k) for k in fixed]
+        self._model = None
         if self._check(q, [*gone, *pinned, *(self.literals(k) for k in candidates)], what) is Answer.SAT:
             self._model = self.solver.model() if self.keep_witness else None
             return None
         in_core = {c.get_id() for c in self.solver.unsat_core()}
         core = [k for k in candidates if self.literals(k).get_id() in in_core]
-        for key in list(core) if minimal else ():
+        for key in reversed(core) if minimal else ():  # the first candidates are kept by preference
             trial = [k for k in core if k != key]
             others = [self.literals.off(k) for k in candidates if k not in trial]
             if self._check(q, [*gone, *pinned, *others, *(self.literals(k) for k in trial)],
