@@ -8,8 +8,8 @@
 - egress isolation without any DNS allowance (W-11, decided per pod, not per file).
 
 Locality (S3.2.1): a policy decides only for pods of its own namespace, so the checks of
-one namespace use only its policies; one solver per namespace answers all of them through
-assumption literals. Syntactic pitfalls are in `audit_pitfalls.py`.
+one namespace use only its policies; one solver per namespace and direction answers all
+of them through assumption literals. Syntactic pitfalls are in `audit_pitfalls.py`.
 """
 
 from __future__ import annotations
@@ -110,10 +110,9 @@ class _Audit:
         self.by_key = {p.key: p for p in policy_set.policies}
         self.implicit_types = {f"{o.namespace}/{o.name}" for o in policy_set.objects
                                if o.kind == "NetworkPolicy" and not _spec(o.body).get("policyTypes")}
-        self.by_namespace: dict[str, tuple[NetworkPolicy, ...]] = {}
+        self.by_namespace: dict[str, list[NetworkPolicy]] = {}
         for policy in policy_set.policies:
-            self.by_namespace.setdefault(policy.namespace, ())
-            self.by_namespace[policy.namespace] += (policy,)
+            self.by_namespace.setdefault(policy.namespace, []).append(policy)
         self._groups: dict[tuple[str, Direction], GuardedDirection] = {}
         self.findings: list[Finding] = []
         self.removed: set[Hashable] = set()   # elements found redundant so far, in order
