@@ -156,7 +156,8 @@ class _Audit:
         for policy in sorted(self.by_namespace[namespace], key=_policy_order, reverse=True):
             if any(("policy", q) not in self.removed for q in self.isolated_witness.get(policy.key, ())):
                 continue  # a witness flow of one of its rules shows it is needed
-            if self._policy_covered(solvers, policy, minimal=False) is not None:
+            if self._policy_covered(solvers, policy, minimal=False) is not None and \
+                    self._policy_covered(solvers, policy, minimal=False, alone=True) is not None:
                 found.append(policy)
                 self.removed.add(policy_key(policy))
         for policy in sorted(found, key=_policy_order):
@@ -174,8 +175,8 @@ class _Audit:
             self.findings.append(Finding("redundant-policy", WARNING, policy_ref(policy), message, refs))
         return {p.key for p in found}
 
-    def _policy_covered(self, solvers: dict[Direction, AssumptionSolver],
-                        policy: NetworkPolicy, minimal: bool = True) -> tuple[str, ...] | None:
+    def _policy_covered(self, solvers: dict[Direction, AssumptionSolver], policy: NetworkPolicy,
+                        minimal: bool = True, alone: bool = False) -> tuple[str, ...] | None:
         """The other policies that make `policy` unnecessary, or None if it is needed.
         Policies that cannot select the same pods are left out (their literals stay free)."""
         covering: set[str] = set()
@@ -186,7 +187,11 @@ class _Audit:
             others = tuple(k for q in near if q.key != policy.key for k in self._keys_of(q, direction))
             check = _Check("policy", policy, None, None, body, policy_key(policy), (), others)
             try:
-                core = self._cover(solvers[direction], check, minimal=minimal)
+                if alone:  # in the set as written: nothing else removed
+                    core = solvers[direction].cover(body, (), others, (policy_key(policy),),
+                                                    f"redundancy of {policy.key}", minimal=False)
+                else:
+                    core = self._cover(solvers[direction], check, minimal=minimal)
             except Undecided as exc:
                 self._undecided(check.ref, "redundant-policy", exc)
                 return None
@@ -212,6 +217,16 @@ class _Audit:
         return solver.cover(check.body, tuple(k for k in check.fixed if k not in self.removed),
                             tuple(k for k in pool if k not in self.removed), (check.removed, *gone),
                             f"redundancy of {check.ref.label()}", minimal)
+
+    def _redundant_now(self, solver: AssumptionSolver, check: _Check) -> bool:
+        """Redundant both in the current state (so that all reported elements can go
+        together) and in the set as written (so that each can go on its own)."""
+        if self._cover(solver, check, minimal=False) is None:
+            return False
+        if not any(k in self.removed for k in (*check.fixed, *check.candidates)):
+            return True  # the two states agree on everything this check looks at
+        return solver.cover(check.body, check.fixed, check.candidates, (check.removed,),
+                            f"redundancy of {check.ref.label()}", minimal=False) is not None
 
     # -- rules, peers and ports ------------------------------------------------------------
 
@@ -273,16 +288,16 @@ class _Audit:
                 continue  # removing it would change what the list, or the policy, means
             solver.keep_witness = check.kind == "rule"  # its witness flow is looked at below
             try:
-                core = self._cover(solver, check, minimal=False)
+                redundant = self._redundant_now(solver, check)
             except Undecided as exc:
                 self._undecided(check.ref, f"redundant-{check.kind}", exc)
                 continue
             finally:
                 solver.keep_witness = False
-            if core is not None:
+            if redundant:
                 found.append(check)
                 self.removed.add(check.removed)
-            elif check.kind == "rule":
+            elif check.kind == "rule" and solver.has_witness():
                 self._needed_entries(solver, check)
         return found
 

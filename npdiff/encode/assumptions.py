@@ -193,6 +193,9 @@ class AssumptionSolver:
     def _retire(self, q: z3.BoolRef) -> None:
         self.solver.pop()
 
+    def has_witness(self) -> bool:
+        return self._model is not None
+
     def witness_holds(self, terms: Sequence[z3.BoolRef]) -> list[bool] | None:
         """Each term evaluated on the flow the last `cover` found (with `keep_witness`)."""
         if self._model is None:
