@@ -301,6 +301,19 @@ def test_selects_nothing_only_with_workloads(tmp_path):
     assert ids(found, "selects-nothing") == []
 
 
+def test_peer_namespace_scope(tmp_path):
+    elsewhere = DEPLOYMENT.replace("name: api, namespace: shop", "name: web, namespace: front").replace(
+        "app: api", "app: web")
+    rules = with_rules("- from: [{podSelector: {matchLabels: {app: web}}}]")
+    _, found = audit(tmp_path, DEPLOYMENT, elsewhere, policy("api", rules))
+    hits = [f for f in found if f["id"] == "peer-namespace-scope"]
+    assert [(f["rule"], f["peer"]) for f in hits] == [(0, 0)] and "front" in hits[0]["message"]
+    # With a web workload in shop too, the peer finds what it looks for.
+    here = elsewhere.replace("namespace: front", "namespace: shop")
+    _, found = audit(tmp_path, DEPLOYMENT, elsewhere, here, policy("api", rules))
+    assert ids(found, "peer-namespace-scope") == []
+
+
 # -- exit codes, --fail-on, undecided ------------------------------------------------------
 
 def test_fail_on_ids_and_severities(tmp_path):

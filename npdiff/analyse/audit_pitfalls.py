@@ -1,7 +1,8 @@
 """The audit's pitfalls that need no solver: dead rules outside policyTypes (W-01),
 allow-everything rules and one-family catch-alls (W-06), the default-deny idiom, and,
 when the input holds Namespace objects or workloads, namespace selectors on labels no
-Namespace carries and policies that select no workload.
+Namespace carries, policies that select no workload, and pod-selector peers that look
+for pods in the wrong namespace.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def pitfalls(policy_set: PolicySet, inventory: Inventory) -> list[Finding]:
                     found.extend(_namespace_labels(policy, rule, inventory.namespaces))
         if inventory.workloads is not None:
             found.extend(_selects_nothing(policy, inventory))
+            for direction in sorted(policy.policy_types, key=lambda d: d.value):
+                for rule in policy.rules(direction):
+                    found.extend(_namespace_scope(policy, rule, inventory))
     return found
 
 
@@ -136,3 +140,22 @@ def _selects_nothing(policy: NetworkPolicy, inventory: Inventory) -> Iterator[Fi
                   f"podSelector matches none of the {len(local)} workload(s) of namespace "
                   f"{policy.namespace!r} in the input ({len(inventory.workloads)} in all): the "
                   "policy has no effect on them")
+
+
+def _namespace_scope(policy: NetworkPolicy, rule: Rule, inventory: Inventory) -> Iterator[Finding]:
+    """A `podSelector`-only peer matches pods of the policy's own namespace (S3.5.1):
+    when none there matches but workloads of other namespaces do, a namespaceSelector
+    was probably forgotten."""
+    assert inventory.workloads is not None
+    for index, peer in enumerate(rule.peers):
+        if peer.pod_selector is None or peer.namespace_selector is not None or peer.pod_selector.matches_all:
+            continue
+        matching = [w for w in inventory.workloads if matches(peer.pod_selector, dict(w.labels))]
+        if not matching or any(w.namespace == policy.namespace for w in matching):
+            continue
+        elsewhere = sorted({w.namespace for w in matching})
+        shown = ", ".join(elsewhere[:3]) + (", ..." if len(elsewhere) > 3 else "")
+        yield Finding("peer-namespace-scope", WARNING, _ref(policy, rule, index),
+                      f"this podSelector peer matches pods of namespace {policy.namespace!r} only "
+                      f"(S3.5.1), where no workload of the input matches it; matching workloads are "
+                      f"in {shown}: add a namespaceSelector to the same peer if they were meant")

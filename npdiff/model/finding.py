@@ -17,7 +17,7 @@ FINDING_IDS: dict[str, str] = {
     "redundant-port": "warning", "duplicate-port": "warning",
     "ineffective-rule": "warning", "dead-rule": "warning", "allow-all": "warning or info",
     "missing-dns-egress": "error", "namespace-label-missing": "error",
-    "selects-nothing": "warning", "default-deny": "info",
+    "selects-nothing": "warning", "peer-namespace-scope": "warning", "default-deny": "info",
 }
 
 
