@@ -69,8 +69,9 @@ def port_key(policy: NetworkPolicy, rule: Rule, index: int) -> tuple:
 
 
 class GuardedDirection:
-    """The verdict of one direction for subjects in one namespace, with every element
-    of the policies that apply there guarded by its literal, next to the plain verdict."""
+    """The terms of one direction for subjects in one namespace, with every element of
+    the policies that apply there guarded by its literal; verdicts over any subset of
+    those policies (with and without literals) and rule terms for the questions."""
 
     def __init__(self, encoder: Encoder, literals: Literals, direction: Direction,
                  policies: Sequence[NetworkPolicy]):
@@ -79,7 +80,6 @@ class GuardedDirection:
         self.policies = tuple(p for p in policies if p.applies(direction))
         self.subject = encoder.subject(direction)
         self.remote = encoder.vars.src if direction is Direction.INGRESS else encoder.vars.dst
-        self.keys: list[Hashable] = []
         enc = encoder
         # Per policy: (isolates, allows); per rule: its guarded term with its policy's.
         self._parts: dict[str, tuple[z3.BoolRef, z3.BoolRef]] = {}
@@ -118,8 +118,8 @@ class GuardedDirection:
         plain = enc.np_tier(tuple(policies), self.direction)
         return z3.Or(self.subject.kind != POD, z3.If(plain.decided, plain.allow, enc.all([])))
 
-    def _literal(self, literals: Literals, key: Hashable) -> z3.BoolRef:
-        self.keys.append(key)
+    @staticmethod
+    def _literal(literals: Literals, key: Hashable) -> z3.BoolRef:
         return literals(key)
 
     def _rule(self, literals: Literals, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
@@ -169,8 +169,8 @@ class GuardedDirection:
 
 
 class AssumptionSolver:
-    """One solver for many questions: each question is asserted behind a fresh literal of
-    its own, and elements are kept or removed by assuming their literals."""
+    """One solver for many questions: each question is asserted in a scope of its own,
+    and elements are kept or removed by assuming their literals."""
 
     def __init__(self, encoder: Encoder, literals: Literals):
         self.encoder = encoder
