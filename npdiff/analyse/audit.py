@@ -4,8 +4,7 @@
   element leaves its direction's verdict unchanged for every pod (design.md §6), and so
   the set's allowed flows; the minimal unsat core over the other elements' literals
   says what covers it;
-- ineffective rules: every flow the rule admits is denied by the other end's direction;
-- egress isolation without any DNS allowance (W-11, decided per pod, not per file).
+- ineffective rules and egress isolation without DNS (`audit_effect.py`).
 
 Locality (S3.2.1): a policy decides only for pods of its own namespace, so the checks of
 one namespace use only its policies; one solver per namespace and direction answers all
@@ -19,22 +18,21 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.analyse.audit_effect import ineffective_rules, missing_dns
 from npdiff.analyse.audit_pitfalls import pitfalls
+from npdiff.analyse.audit_refs import cite, cite_all, policy_ref, ref_order, rule_ref
 from npdiff.analyse.overlap import rules_may_overlap, selectors_may_overlap
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.assumptions import (
     AssumptionSolver, GuardedDirection, Literals, peer_key, policy_key, port_key, rule_key,
 )
 from npdiff.load.inventory_lite import Inventory
-from npdiff.load.lint import _rule_may_allow_dns
 from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
 from npdiff.model.finding import AuditResult, ElementRef, Finding, FindingSeverity
 from npdiff.model.finding import Undecided as UndecidedCheck
-from npdiff.model.flow import METADATA_NAME
 from npdiff.model.policy import Direction
 
-WARNING, ERROR = FindingSeverity.WARNING, FindingSeverity.ERROR
-_OTHER = {Direction.INGRESS: Direction.EGRESS, Direction.EGRESS: Direction.INGRESS}
+WARNING = FindingSeverity.WARNING
 
 
 def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | None = None) -> AuditResult:
@@ -51,34 +49,6 @@ def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | No
                        semantics=semantics, policy_count=len(policy_set.policies),
                        namespace_objects=None if inv.namespaces is None else len(inv.namespaces),
                        workload_objects=None if inv.workloads is None else len(inv.workloads))
-
-
-# -- references ------------------------------------------------------------------------------
-
-def _where(span) -> tuple[str, int]:
-    return (span.file, span.line) if span is not None else ("", 0)
-
-
-def policy_ref(policy: NetworkPolicy) -> ElementRef:
-    return ElementRef(policy.key, file=_where(policy.span)[0], line=_where(policy.span)[1])
-
-
-def rule_ref(policy: NetworkPolicy, rule: Rule, peer: int | None = None, port: int | None = None) -> ElementRef:
-    span = rule.span
-    if peer is not None:
-        span = rule.peers[peer].span or span
-    if port is not None:
-        span = rule.ports[port].span or span
-    file, line = _where(span or policy.span)
-    return ElementRef(policy.key, rule.direction.value, rule.index, peer, port, file, line)
-
-
-def _cite(ref: ElementRef) -> str:
-    return f"{ref.label()} ({ref.file}:{ref.line})"
-
-
-def _cite_all(refs: tuple[ElementRef, ...]) -> str:
-    return ", ".join(_cite(r) for r in refs)
 
 
 @dataclass(frozen=True)
@@ -142,10 +112,10 @@ class _Audit:
         for direction in Direction:
             group = self.group(namespace, direction)
             live = tuple(p for p in group.policies if p.key not in redundant_policies)
-            self._ineffective(solvers[direction], group, live)
-        self._dns(solvers[Direction.EGRESS], self.group(namespace, Direction.EGRESS))
+            ineffective_rules(self, solvers[direction], group, live)
+        missing_dns(self, solvers[Direction.EGRESS], self.group(namespace, Direction.EGRESS))
 
-    def _undecided(self, ref: ElementRef, check: str, exc: Undecided) -> None:
+    def note_undecided(self, ref: ElementRef, check: str, exc: Undecided) -> None:
         self.undecided.append(UndecidedCheck(ref, check, str(exc)))
 
     def _policies(self, solvers: dict[Direction, AssumptionSolver], namespace: str) -> set[str]:
@@ -166,11 +136,11 @@ class _Audit:
             twin = next((self.by_key[k] for k in covering if _same_policy(self.by_key[k], policy)), None)
             if twin is not None:
                 self.findings.append(Finding("duplicate-policy", WARNING, policy_ref(policy),
-                                             f"duplicate of {_cite(policy_ref(twin))}: remove one",
+                                             f"duplicate of {cite(policy_ref(twin))}: remove one",
                                              (policy_ref(twin),)))
                 continue
             message = "removing it changes no allowed flow" + (
-                f": the pods it selects are isolated and allowed as before by {_cite_all(refs)}" if refs else
+                f": the pods it selects are isolated and allowed as before by {cite_all(refs)}" if refs else
                 ": it allows every flow of the pods only it isolates")
             self.findings.append(Finding("redundant-policy", WARNING, policy_ref(policy), message, refs))
         return {p.key for p in found}
@@ -184,7 +154,7 @@ class _Audit:
             group = self.group(policy.namespace, direction)
             near = [q for q in group.policies if selectors_may_overlap(policy.pod_selector, q.pod_selector)]
             body = z3.And(group.selects(policy), group.ok_by(near) != group.plain_ok_by(near))
-            others = tuple(k for q in near if q.key != policy.key for k in self._keys_of(q, direction))
+            others = tuple(k for q in near if q.key != policy.key for k in self.keys_of(q, direction))
             check = _Check("policy", policy, None, None, body, policy_key(policy), (), others)
             try:
                 if alone:  # in the set as written: nothing else removed
@@ -193,7 +163,7 @@ class _Audit:
                 else:
                     core = self._cover(solvers[direction], check, minimal=minimal)
             except Undecided as exc:
-                self._undecided(check.ref, "redundant-policy", exc)
+                self.note_undecided(check.ref, "redundant-policy", exc)
                 return None
             if core is None:
                 return None
@@ -201,7 +171,7 @@ class _Audit:
         return tuple(sorted(covering))
 
     @staticmethod
-    def _keys_of(policy: NetworkPolicy, direction: Direction) -> list[Hashable]:
+    def keys_of(policy: NetworkPolicy, direction: Direction) -> list[Hashable]:
         """The literals of a policy's part in one direction: it, its rules and their entries."""
         keys: list[Hashable] = [policy_key(policy)]
         for rule in policy.rules(direction):
@@ -281,7 +251,7 @@ class _Audit:
         """Later elements first; each redundant one is removed before the next is checked,
         so that all reported elements can go together."""
         found = []
-        for check in sorted(checks, key=lambda c: _ref_order(c.ref), reverse=True):
+        for check in sorted(checks, key=lambda c: ref_order(c.ref), reverse=True):
             if check.removed in self.needed:
                 continue
             if self._last_entry(check):
@@ -290,7 +260,7 @@ class _Audit:
             try:
                 redundant = self._redundant_now(solver, check)
             except Undecided as exc:
-                self._undecided(check.ref, f"redundant-{check.kind}", exc)
+                self.note_undecided(check.ref, f"redundant-{check.kind}", exc)
                 continue
             finally:
                 solver.keep_witness = False
@@ -312,10 +282,10 @@ class _Audit:
             if core is None:  # proved above; only the explanation ran out of budget
                 self.findings.append(self._redundant(check, None))
                 continue
-            refs = tuple(self._ref_of(k) for k in core)
+            refs = tuple(self.ref_of(k) for k in core)
             if len(core) == 1 and self._covers_back(solver, checks, check, core[0]):
                 self.findings.append(Finding(f"duplicate-{check.kind}", WARNING, check.ref,
-                                             f"duplicate of {_cite(refs[0])}: remove one", refs))
+                                             f"duplicate of {cite(refs[0])}: remove one", refs))
             else:
                 self.findings.append(self._redundant(check, refs))
 
@@ -371,7 +341,7 @@ class _Audit:
         finally:
             self.removed.add(check.removed)
 
-    def _ref_of(self, key: Hashable) -> ElementRef:
+    def ref_of(self, key: Hashable) -> ElementRef:
         policy = self.by_key[key[1]]
         if key[0] == "policy":
             return policy_ref(policy)
@@ -389,81 +359,12 @@ class _Audit:
             message = (f"this {what} adds no allowed flow: it matches nothing for the pods "
                        f"{check.policy.key} selects")
         elif len(refs) == 1:
-            message = f"shadowed by {_cite(refs[0])}: every flow this {what} allows is allowed there too"
+            message = f"shadowed by {cite(refs[0])}: every flow this {what} allows is allowed there too"
             if check.kind == "rule":
                 kind_id = "shadowed-rule"
         else:
-            message = f"covered by {_cite_all(refs)} together: removing this {what} changes no allowed flow"
+            message = f"covered by {cite_all(refs)} together: removing this {what} changes no allowed flow"
         return Finding(kind_id, WARNING, check.ref, message, refs)
-
-    # -- ineffective rules -------------------------------------------------------------------
-
-    def _ineffective(self, solver: AssumptionSolver, group: GuardedDirection,
-                     live: tuple[NetworkPolicy, ...]) -> None:
-        other = _OTHER[group.direction]
-        for policy in live:
-            for rule in policy.rules(group.direction):
-                if rule_key(policy, rule) in self.removed:
-                    continue
-                namespaces = _remote_namespaces(policy, rule, self.encoder.universe.namespaces)
-                if namespaces is None:
-                    continue
-                sides = [self.group(ns, other) for ns in namespaces]
-                if not all(side.policies for side in sides):
-                    continue  # some admitted end is not isolated on its side
-                # Only policies that may select an admitted end can block it.
-                blockers = [q for side in sides for q in side.policies
-                            if any(q.namespace in _peer_namespaces(peer, policy.namespace)
-                                   and selectors_may_overlap(peer.pod_selector, q.pod_selector)
-                                   for peer in rule.peers)]
-                body = z3.And(group.selects(policy), group.rule(policy, rule),
-                              *(side.ok_by([q for q in blockers if q.namespace == side.policies[0].namespace])
-                                for side in sides))
-                keys = [k for q in blockers for k in self._keys_of(q, other)]
-                gone = tuple(k for k in keys if k in self.removed)
-                candidates = tuple(k for k in keys if k[0] == "policy" and k not in self.removed)
-                fixed = tuple(k for k in keys if k[0] != "policy" and k not in self.removed)
-                ref = rule_ref(policy, rule)
-                try:
-                    core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}")
-                except Undecided as exc:
-                    self._undecided(ref, "ineffective-rule", exc)
-                    continue
-                if not core:
-                    continue  # admits something, or nothing at all (then it is redundant)
-                blockers = tuple(sorted((self._ref_of(k) for k in core), key=ElementRef.sort_key))
-                remote = "source" if group.direction is Direction.INGRESS else "destination"
-                message = (f"matches flows but decides none: every {remote} it admits is "
-                           f"{other.value}-isolated and no {other.value} rule allows the flow "
-                           f"(blocking side: {other.value}; isolated by {_cite_all(blockers)})")
-                self.findings.append(Finding("ineffective-rule", WARNING, ref, message, (), blockers))
-
-    # -- DNS ---------------------------------------------------------------------------------
-
-    def _dns(self, solver: AssumptionSolver, group: GuardedDirection) -> None:
-        """W-11, per pod: some pod is egress-isolated and no rule of a policy selecting it
-        allows UDP or TCP 53 to any destination."""
-        if not group.policies:
-            return
-        namespace = group.policies[0].namespace
-        try:
-            with_dns = [p for p in group.policies
-                        if any(_rule_may_allow_dns(r, self.encoder.semantics)
-                               and solver.nonempty(z3.And(group.rule(p, r), group.dns()), (), f"DNS in {p.key}")
-                               for r in p.egress)]
-            served = self.encoder.any([group.selects(p) for p in with_dns])
-            lacking = [p for p in group.policies
-                       if solver.nonempty(z3.And(group.selects(p), z3.Not(served)), (), f"DNS of {p.key}")]
-        except Undecided as exc:
-            self._undecided(policy_ref(group.policies[0]), "missing-dns-egress", exc)
-            return
-        if not lacking:
-            return
-        shown = ", ".join(p.name for p in lacking[:3]) + (", ..." if len(lacking) > 3 else "")
-        message = (f"namespace {namespace!r}: pods selected by {shown} are egress-isolated and no "
-                   "egress rule of a policy selecting them allows UDP or TCP port 53 to any "
-                   "destination: their DNS lookups fail (W-11)")
-        self.findings.append(Finding("missing-dns-egress", ERROR, policy_ref(lacking[0]), message))
 
 
 def _spec(body: object) -> dict:
@@ -491,16 +392,6 @@ def _context(policy: NetworkPolicy, near: list[tuple[NetworkPolicy, Rule]]) -> t
     return tuple(dict.fromkeys(keys))
 
 
-def _peer_namespaces(peer, home: str) -> set[str]:
-    if peer.namespace_selector is None:
-        return {home}
-    values: set[str] | None = None
-    for r in peer.namespace_selector.requirements:
-        if r.key == METADATA_NAME and r.operator.value == "In":
-            values = set(r.values) if values is None else values & set(r.values)
-    return values or set()
-
-
 def _owner(key: Hashable) -> str:
     return key[1]
 
@@ -511,31 +402,4 @@ def _same_policy(a: NetworkPolicy, b: NetworkPolicy) -> bool:
 
 
 def _policy_order(policy: NetworkPolicy) -> tuple:
-    return _ref_order(policy_ref(policy))
-
-
-def _ref_order(ref: ElementRef) -> tuple:
-    return (ref.file, ref.line, ref.policy, ref.direction or "", ref.rule or 0, ref.peer or 0, ref.port or 0)
-
-
-def _remote_namespaces(policy: NetworkPolicy, rule: Rule, named: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The namespaces the rule's far end can be in, when every peer pins them to named
-    ones; None when it may be an address or a pod of any namespace."""
-    if not rule.peers:
-        return None
-    found: set[str] = set()
-    for peer in rule.peers:
-        if peer.ip_block is not None:
-            return None
-        if peer.namespace_selector is None:
-            found.add(policy.namespace)
-            continue
-        pinned = [r for r in peer.namespace_selector.requirements
-                  if r.key == METADATA_NAME and r.operator.value == "In"]
-        if not pinned:
-            return None
-        values = set(pinned[0].values)
-        for r in pinned[1:]:
-            values &= set(r.values)
-        found.update(v for v in values if v in named)
-    return tuple(sorted(found))
+    return ref_order(policy_ref(policy))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from npdiff.analyse.audit_refs import policy_ref, rule_ref
 from npdiff.load.inventory_lite import Inventory
 from npdiff.model import LabelSelector, NetworkPolicy, PolicySet, Rule
 from npdiff.model.finding import ElementRef, Finding, FindingSeverity
@@ -21,15 +22,7 @@ _CATCH_ALL = {"0.0.0.0/0": ("IPv4", "::/0", "IPv6"), "::/0": ("IPv6", "0.0.0.0/0
 
 
 def _ref(policy: NetworkPolicy, rule: Rule | None = None, peer: int | None = None) -> ElementRef:
-    span = policy.span
-    if rule is not None:
-        span = rule.span or span
-    if rule is not None and peer is not None:
-        span = rule.peers[peer].span or span
-    file, line = (span.file, span.line) if span else ("", 0)
-    if rule is None:
-        return ElementRef(policy.key, file=file, line=line)
-    return ElementRef(policy.key, rule.direction.value, rule.index, peer, None, file, line)
+    return policy_ref(policy) if rule is None else rule_ref(policy, rule, peer)
 
 
 def pitfalls(policy_set: PolicySet, inventory: Inventory) -> list[Finding]:
