@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from npdiff.cli import run
+from npdiff.model.finding import FINDING_IDS
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -31,7 +32,10 @@ def audit(tmp_path: Path, *documents: str, args: tuple[str, ...] = ()) -> tuple[
     path.write_text("---\n".join(documents))
     result = run(["audit", str(path), "-o", "json", *args])
     assert result.exit_code in (0, 1, 3), result.stderr
-    return result.exit_code, json.loads(result.stdout)["findings"]
+    findings = json.loads(result.stdout)["findings"]
+    for f in findings:  # every id and severity is the documented one
+        assert f["severity"] in FINDING_IDS[f["id"]], f
+    return result.exit_code, findings
 
 
 def ids(findings: list[dict], *wanted: str) -> list[tuple]:
@@ -196,6 +200,21 @@ def test_ineffective_rule_names_the_blocking_side(tmp_path):
     assert [(f["policy"], f["direction"], f["rule"]) for f in hits] == [("shop/api", "ingress", 0)]
     assert [b["policy"] for b in hits[0]["blocked_by"]] == ["shop/deny"]
     assert "blocking side: egress" in hits[0]["message"]
+
+
+def test_ineffective_egress_rule(tmp_path):
+    deny_ingress = "podSelector: {}\npolicyTypes: [Ingress]"
+    egress = """
+    podSelector: {matchLabels: {app: web}}
+    policyTypes: [Egress]
+    egress:
+    - to: [{podSelector: {matchLabels: {app: api}}}]
+    - ports: [{port: 53, protocol: UDP}]
+    """
+    _, found = audit(tmp_path, policy("deny", deny_ingress), policy("web", egress))
+    hits = [f for f in found if f["id"] == "ineffective-rule"]
+    assert [(f["policy"], f["direction"], f["rule"]) for f in hits] == [("shop/web", "egress", 0)]
+    assert "blocking side: ingress" in hits[0]["message"]
 
 
 def test_rule_whose_sources_may_send_is_effective(tmp_path):
@@ -385,3 +404,9 @@ def test_sample_findings_point_at_the_right_lines(monkeypatch):
             assert text.lstrip().startswith("- "), f
         else:
             assert text.startswith("apiVersion") or text.startswith("kind"), f
+
+
+def test_readme_documents_every_finding_id():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Audit"):]
+    assert all(f"`{finding_id}`" in section for finding_id in FINDING_IDS)
