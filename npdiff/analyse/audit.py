@@ -24,7 +24,7 @@ from npdiff.analyse.audit_refs import cite, cite_all, policy_ref, ref_order, rul
 from npdiff.analyse.overlap import rules_may_overlap, selectors_may_overlap
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.assumptions import (
-    AssumptionSolver, GuardedDirection, Literals, peer_key, policy_key, port_key, rule_key,
+    AssumptionSolver, GuardedDirection, Literals, conj, peer_key, policy_key, port_key, rule_key,
 )
 from npdiff.load.inventory_lite import Inventory
 from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
@@ -204,7 +204,7 @@ class _Audit:
         """Rules, then the peers and ports of the rules that stay; the checks of each
         kind with the redundant ones among them."""
         live = group.policies
-        semantics = self.encoder.semantics
+        semantics, ctx = self.encoder.semantics, self.encoder.ctx
         rules = [(p, r) for p in group.policies for r in p.rules(group.direction)]
         rule_checks = []
         nearby: dict[Hashable, list[tuple[NetworkPolicy, Rule]]] = {}
@@ -212,7 +212,7 @@ class _Audit:
             for rule in policy.rules(group.direction):
                 near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics)]
                 nearby[rule_key(policy, rule)] = near
-                body = z3.And(group.selects(policy), group.rule(policy, rule), z3.Not(group.allow_by(near)))
+                body = conj([group.selects(policy), group.rule(policy, rule), z3.Not(group.allow_by(near))], ctx)
                 rule_checks.append(_Check("rule", policy, rule, None, body, rule_key(policy, rule),
                                           _context(policy, near), tuple(rule_key(q, s) for q, s in near)))
         rule_hits = self._find(solver, rule_checks)
@@ -230,13 +230,13 @@ class _Audit:
 
     def _inner_check(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule, kind: str,
                      index: int, rules: list[tuple[NetworkPolicy, Rule]]) -> _Check:
-        semantics = self.encoder.semantics
+        semantics, ctx = self.encoder.semantics, self.encoder.ctx
         if kind == "peer":
-            region = z3.And(group.peer(policy, rule, index), group.ports(rule))
+            region = conj([group.peer(policy, rule, index), group.ports(rule)], ctx)
             narrow = dict(peers=(rule.peers[index],))
             siblings = [peer_key(policy, rule, i) for i in range(len(rule.peers))]
         else:
-            region = z3.And(group.peers(policy, rule), group.port(rule, index))
+            region = conj([group.peers(policy, rule), group.port(rule, index)], ctx)
             narrow = dict(ports=(rule.ports[index],))
             siblings = [port_key(policy, rule, i) for i in range(len(rule.ports))]
         near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics, **narrow)]
@@ -244,7 +244,7 @@ class _Audit:
         candidates = tuple(rule_key(q, s) for q, s in near) + tuple(k for k in siblings if k != removed)
         fixed = tuple(k for k in (*_context(policy, near), rule_key(policy, rule), *_entry_keys(policy, rule))
                       if k not in candidates and k != removed)
-        body = z3.And(group.selects(policy), region, z3.Not(group.allow_by([*near, (policy, rule)])))
+        body = conj([group.selects(policy), region, z3.Not(group.allow_by([*near, (policy, rule)]))], ctx)
         return _Check(kind, policy, rule, index, body, removed, fixed, candidates)
 
     def _find(self, solver: AssumptionSolver, checks: list[_Check]) -> list[_Check]:

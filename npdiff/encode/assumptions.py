@@ -24,6 +24,27 @@ from npdiff.model.policy import PROTOCOLS, Direction
 DNS_PORT = 53
 
 
+def _junction(make, terms: Sequence[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:
+    """And/Or straight from the C API: z3's Python wrappers re-check the sort of every
+    argument, which dominated the audit's time spent building questions."""
+    if not terms:
+        return z3.BoolVal(empty, ctx)
+    if len(terms) == 1:
+        return terms[0]
+    array = (z3.Ast * len(terms))()
+    for i, term in enumerate(terms):
+        array[i] = term.as_ast()
+    return z3.BoolRef(make(ctx.ref(), len(terms), array), ctx)
+
+
+def conj(terms: Sequence[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
+    return _junction(z3.Z3_mk_and, terms, ctx, True)
+
+
+def disj(terms: Sequence[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
+    return _junction(z3.Z3_mk_or, terms, ctx, False)
+
+
 class Literals:
     """One z3 Bool per element key, created on first use; keys are any hashable tuple."""
 
@@ -84,15 +105,16 @@ class GuardedDirection:
         # Per policy: (isolates, allows); per rule: its guarded term with its policy's.
         self._parts: dict[str, tuple[z3.BoolRef, z3.BoolRef]] = {}
         self._rules: dict[tuple[str, int], z3.BoolRef] = {}
+        ctx = enc.ctx
         for policy in self.policies:
             keep = self._literal(literals, policy_key(policy))
             selects = enc.selects(policy, self.subject)
             rules = []
             for r in policy.rules(direction):
-                term = z3.And(self._literal(literals, rule_key(policy, r)), self._rule(literals, policy, r))
+                term = conj([self._literal(literals, rule_key(policy, r)), self._rule(literals, policy, r)], ctx)
                 rules.append(term)
-                self._rules[(policy.key, r.index)] = z3.And(keep, selects, term)
-            self._parts[policy.key] = (z3.And(keep, selects), z3.And(keep, selects, enc.any(rules)))
+                self._rules[(policy.key, r.index)] = conj([keep, selects, term], ctx)
+            self._parts[policy.key] = (conj([keep, selects], ctx), conj([keep, selects, disj(rules, ctx)], ctx))
 
     def allow_by(self, rules: Sequence[tuple[NetworkPolicy, Rule]]) -> z3.BoolRef:
         """What these rules allow (with the local-node exemption), all literals honoured:
@@ -100,7 +122,7 @@ class GuardedDirection:
         terms = [self._rules[(p.key, r.index)] for p, r in rules]
         if self.direction is Direction.INGRESS and self.encoder.semantics.allow_from_local_node:
             terms.append(self.encoder.vars.src.kind == LOCAL_NODE)
-        return self.encoder.any(terms)
+        return disj(terms, self.encoder.ctx)
 
     def ok_by(self, policies: Sequence[NetworkPolicy]) -> z3.BoolRef:
         """The direction verdict if only these policies existed, all literals honoured:
@@ -109,8 +131,8 @@ class GuardedDirection:
         allows = [self._parts[p.key][1] for p in policies]
         if self.direction is Direction.INGRESS and enc.semantics.allow_from_local_node:
             allows.append(enc.vars.src.kind == LOCAL_NODE)
-        isolated = enc.any([self._parts[p.key][0] for p in policies])
-        return z3.Or(self.subject.kind != POD, z3.If(isolated, enc.any(allows), enc.all([])))
+        isolated = disj([self._parts[p.key][0] for p in policies], enc.ctx)
+        return z3.Or(self.subject.kind != POD, z3.If(isolated, disj(allows, enc.ctx), enc.all([])))
 
     def plain_ok_by(self, policies: Sequence[NetworkPolicy]) -> z3.BoolRef:
         """`ok_by` without literals: the verdict of the policies as written."""
@@ -123,19 +145,19 @@ class GuardedDirection:
         return literals(key)
 
     def _rule(self, literals: Literals, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
-        enc = self.encoder
+        enc, ctx = self.encoder, self.encoder.ctx
         if len(rule.peers) >= 2:
-            peers = enc.any([z3.And(self._literal(literals, peer_key(policy, rule, k)),
-                                    enc.peer(p, policy.namespace, self.remote))
-                             for k, p in enumerate(rule.peers)])
+            peers = disj([conj([self._literal(literals, peer_key(policy, rule, k)),
+                                enc.peer(p, policy.namespace, self.remote)], ctx)
+                          for k, p in enumerate(rule.peers)], ctx)
         else:
             peers = self.peers(policy, rule)
         if len(rule.ports) >= 2:
-            ports = enc.any([z3.And(self._literal(literals, port_key(policy, rule, j)), enc.port(s))
-                             for j, s in enumerate(rule.ports)])
+            ports = disj([conj([self._literal(literals, port_key(policy, rule, j)), enc.port(s)], ctx)
+                          for j, s in enumerate(rule.ports)], ctx)
         else:
             ports = self.ports(rule)
-        return z3.And(peers, ports)
+        return conj([peers, ports], ctx)
 
     # -- plain terms of single elements, for the regions the checks ask about ------------
 
@@ -150,16 +172,15 @@ class GuardedDirection:
 
     def peers(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
         enc = self.encoder
-        if not rule.peers:
-            return enc.all([])
-        return enc.any([enc.peer(p, policy.namespace, self.remote) for p in rule.peers])
+        return disj([enc.peer(p, policy.namespace, self.remote) for p in rule.peers], enc.ctx) \
+            if rule.peers else enc.all([])
 
     def port(self, rule: Rule, index: int) -> z3.BoolRef:
         return self.encoder.port(rule.ports[index])
 
     def ports(self, rule: Rule) -> z3.BoolRef:
         enc = self.encoder
-        return enc.any([enc.port(s) for s in rule.ports]) if rule.ports else enc.all([])
+        return disj([enc.port(s) for s in rule.ports], enc.ctx) if rule.ports else enc.all([])
 
     def dns(self) -> z3.BoolRef:
         """A flow to UDP or TCP port 53 (W-11)."""
