@@ -145,6 +145,18 @@ def test_redundant_policy_whose_isolation_another_policy_provides(tmp_path):
     assert ids(found, *REDUNDANCY) == []
 
 
+def test_policy_that_selects_no_pod_is_redundant(tmp_path):
+    body = """
+    podSelector:
+      matchExpressions: [{key: app, operator: Exists}, {key: app, operator: DoesNotExist}]
+    ingress:
+    - from: [{podSelector: {}}]
+    """
+    _, found = audit(tmp_path, policy("never", body))
+    assert [(f["id"], f["policy"]) for f in found] == [("redundant-policy", "shop/never")]
+    assert "matches no pod" in found[0]["message"]
+
+
 def test_redundant_peer_and_port(tmp_path):
     _, found = audit(tmp_path, policy("api", with_rules("""
         - from:

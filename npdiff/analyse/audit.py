@@ -141,9 +141,20 @@ class _Audit:
                 continue
             message = "removing it changes no allowed flow" + (
                 f": the pods it selects are isolated and allowed as before by {cite_all(refs)}" if refs else
-                ": it allows every flow of the pods only it isolates")
+                ": " + self._why_alone(solvers, policy))
             self.findings.append(Finding("redundant-policy", WARNING, policy_ref(policy), message, refs))
         return {p.key for p in found}
+
+    def _why_alone(self, solvers: dict[Direction, AssumptionSolver], policy: NetworkPolicy) -> str:
+        """Why a policy that no other policy covers is redundant all the same."""
+        direction = min(policy.policy_types, key=lambda d: d.value)
+        try:
+            selects = solvers[direction].nonempty(self.group(policy.namespace, direction).selects(policy), (),
+                                                  f"pods of {policy.key}")
+        except Undecided:
+            selects = True
+        return ("it allows every flow of the pods only it isolates" if selects
+                else "its podSelector matches no pod that could exist")
 
     def _policy_covered(self, solvers: dict[Direction, AssumptionSolver], policy: NetworkPolicy,
                         minimal: bool = True, alone: bool = False) -> tuple[str, ...] | None:

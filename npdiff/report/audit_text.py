@@ -35,7 +35,7 @@ def render(result: AuditResult, colour: bool = False) -> str:
     inputs = []
     inputs.append("Namespace objects: " + ("none given (namespace-label-missing not checked)"
                                            if result.namespace_objects is None else str(result.namespace_objects)))
-    inputs.append("workloads: " + ("none given (selects-nothing not checked)"
+    inputs.append("workloads: " + ("none given (selects-nothing, peer-namespace-scope not checked)"
                                    if result.workload_objects is None else str(result.workload_objects)))
     out += ["", paint("; ".join(inputs), "dim")]
     flags = ", ".join(f"{k}={_flag(v)}" for k, v in result.semantics.flags().items())
