@@ -37,8 +37,10 @@ WARNING = FindingSeverity.WARNING
 
 def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | None = None) -> AuditResult:
     run = _Audit(policy_set, semantics)
-    for namespace in policy_set.namespaces():
-        run.namespace(namespace)
+    solvers = {namespace: run.namespace(namespace) for namespace in policy_set.namespaces()}
+    # Once every namespace's removals are known, so that `blocked_by` names what stays.
+    for namespace, by_direction in solvers.items():
+        run.effect(namespace, by_direction)
     inv = inventory or Inventory()
     gone = {k[1] for k in run.removed if k[0] == "policy"}
     # Whatever is inside a redundant policy goes with it: no findings about its parts.
@@ -100,7 +102,8 @@ class _Audit:
 
     # -- one namespace ------------------------------------------------------------------
 
-    def namespace(self, namespace: str) -> None:
+    def namespace(self, namespace: str) -> dict[Direction, AssumptionSolver]:
+        """Redundancy in one namespace; returns its solvers for `effect`."""
         # Rules and entries first: their witness flows spare most policy checks. What
         # covers each redundant element is asked once all removals are known.
         solvers = {d: AssumptionSolver(self.encoder, self.literals) for d in Direction}
@@ -109,9 +112,13 @@ class _Audit:
         redundant_policies = self._policies(solvers, namespace)
         for solver, checks, hits in found:
             self._explain(solver, checks, [c for c in hits if c.policy.key not in redundant_policies])
+        return solvers
+
+    def effect(self, namespace: str, solvers: dict[Direction, AssumptionSolver]) -> None:
+        """Ineffective rules and DNS of one namespace's policies that stay."""
         for direction in Direction:
             group = self.group(namespace, direction)
-            live = tuple(p for p in group.policies if p.key not in redundant_policies)
+            live = tuple(p for p in group.policies if policy_key(p) not in self.removed)
             ineffective_rules(self, solvers[direction], group, live)
         missing_dns(self, solvers[Direction.EGRESS], self.group(namespace, Direction.EGRESS))
 
