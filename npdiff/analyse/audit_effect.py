@@ -54,7 +54,9 @@ def ineffective_rules(run: _Audit, solver: AssumptionSolver, group: GuardedDirec
             fixed = tuple(k for k in keys if k[0] != "policy" and k not in run.removed)
             ref = rule_ref(policy, rule)
             try:
-                core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}")
+                core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}", minimal=False)
+                if core is not None and len(core) > 1:  # one blocker is minimal already
+                    core = solver.cover(body, fixed, candidates, gone, f"effect of {ref.label()}")
             except Undecided as exc:
                 run.note_undecided(ref, "ineffective-rule", exc)
                 continue
