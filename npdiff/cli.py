@@ -21,6 +21,7 @@ from npdiff.model import Diagnostic, InputError, Semantics, Severity
 from npdiff.model.result import Verdict
 
 if TYPE_CHECKING:
+    from npdiff.model.finding import Finding
     from npdiff.model.invariant import InvariantReview
 
 
@@ -394,7 +395,7 @@ def audit_command(
     raise typer.Exit(ExitStatus.UNDECIDED if result.undecided else ExitStatus.OK)
 
 
-def _fail_on(values: list[str]):
+def _fail_on(values: list[str]) -> Callable[[Finding], bool]:
     """`--fail-on` as a predicate on findings; an unknown word is a usage error."""
     from npdiff.model.finding import FINDING_IDS, FindingSeverity
 
