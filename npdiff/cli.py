@@ -23,6 +23,7 @@ from npdiff.model.result import DiffResult, Verdict
 from npdiff.progress import Progress, Step
 
 if TYPE_CHECKING:
+    from npdiff.model.finding import Finding
     from npdiff.model.invariant import InvariantReview
     from npdiff.model.inventory import Inventory
 
@@ -529,6 +530,60 @@ def eval_command(
     raise typer.Exit(ExitStatus.OK)
 
 
+@app.command("audit")
+def audit_command(
+    policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
+    output: Output = OutputOpt,
+    fail_on: list[str] = typer.Option(["warning"], "--fail-on", metavar="ID|SEVERITY",
+                                      help="Exit 1 on findings with this id, or of this severity or "
+                                           "above (info, warning, error); repeatable or comma-separated."),
+    ipblock_matches_pods: bool = IpblockMatchesPods,
+    pod_cidr: list[str] = PodCidr,
+    allow_from_local_node: bool = LocalNode,
+    self_traffic: SelfTraffic = SelfOpt,
+    endport: EndPort = EndPortOpt,
+    sctp: Sctp = SctpOpt,
+    default_namespace: str = DefaultNs,
+    strict_cidr: bool = StrictCidr,
+    timeout: float = Timeout,
+) -> None:
+    """Find redundant, shadowed and ineffective rules and policies, and the classic pitfalls."""
+    from npdiff.analyse.audit import audit
+    from npdiff.load.inventory_lite import inventory_of
+    from npdiff.report import audit_json, audit_text
+
+    failing = _fail_on(fail_on)
+    if policies.count("-") > 1:
+        raise typer.BadParameter("standard input (-) can be read only once")
+    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
+                           endport, sctp, default_namespace, strict_cidr, timeout)
+    loaded = _load(policies, semantics)
+    _write_diagnostics(loaded.diagnostics)
+    result = audit(loaded.policy_set, semantics, inventory_of(loaded.policy_set, semantics.default_namespace))
+    result = replace(result, warnings=tuple(d for d in loaded.diagnostics if d.severity is not Severity.NOTE))
+    env = _environment()
+    env.stdout.write(audit_json.render(result) if output is Output.json
+                     else audit_text.render(result, colour=env.colour))
+    if any(failing(f) for f in result.findings):
+        raise typer.Exit(ExitStatus.FINDINGS)
+    raise typer.Exit(ExitStatus.UNDECIDED if result.undecided else ExitStatus.OK)
+
+
+def _fail_on(values: list[str]) -> Callable[[Finding], bool]:
+    """`--fail-on` as a predicate on findings; an unknown word is a usage error."""
+    from npdiff.model.finding import FINDING_IDS, FindingSeverity
+
+    words = [w.strip() for v in values for w in v.split(",") if w.strip()]
+    severities = {s.value: s for s in FindingSeverity}
+    for word in words:
+        if word not in severities and word not in FINDING_IDS:
+            raise typer.BadParameter(f"{word!r} is neither a severity ({', '.join(severities)}) nor a "
+                                     "finding id (README, \"Audit\")", param_hint="--fail-on")
+    floor = min((severities[w].rank for w in words if w in severities), default=None)
+    ids = {w for w in words if w in FINDING_IDS}
+    return lambda f: f.id in ids or (floor is not None and f.severity.rank >= floor)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         _environment().stdout.write(f"npdiff {__version__}\n")
@@ -543,7 +598,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version_cal
 
 # -- entry points ---------------------------------------------------------------------------------
 
-_COMMANDS = {"diff", "eval", "verify"}
+_COMMANDS = {"audit", "diff", "eval", "verify"}
 MAX_SHOWN_ERRORS = 200
 MAX_SHOWN_PER_CODE = 20
 _ROOT_FLAGS = {"--help", "-h", "--version"}
