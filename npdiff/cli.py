@@ -549,7 +549,7 @@ def audit_command(
 ) -> None:
     """Find redundant, shadowed and ineffective rules and policies, and the classic pitfalls."""
     from npdiff.analyse.audit import audit
-    from npdiff.load.inventory_lite import inventory_of
+    from npdiff.analyse.audit_inventory import audit_inventory
     from npdiff.report import audit_json, audit_text
 
     failing = _fail_on(fail_on)
@@ -559,7 +559,7 @@ def audit_command(
                            endport, sctp, default_namespace, strict_cidr, timeout)
     loaded = _load(policies, semantics)
     _write_diagnostics(loaded.diagnostics)
-    result = audit(loaded.policy_set, semantics, inventory_of(loaded.policy_set, semantics.default_namespace))
+    result = audit(loaded.policy_set, semantics, audit_inventory(loaded.inventory))
     result = replace(result, warnings=tuple(d for d in loaded.diagnostics if d.severity is not Severity.NOTE))
     env = _environment()
     env.stdout.write(audit_json.render(result) if output is Output.json

@@ -26,7 +26,7 @@ from npdiff.encode import Encoder, Undecided
 from npdiff.encode.assumptions import (
     AssumptionSolver, GuardedDirection, Literals, conj, peer_key, policy_key, port_key, rule_key,
 )
-from npdiff.load.inventory_lite import Inventory
+from npdiff.analyse.audit_inventory import AuditInventory
 from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
 from npdiff.model.finding import AuditResult, ElementRef, Finding, FindingSeverity
 from npdiff.model.finding import Undecided as UndecidedCheck
@@ -35,13 +35,13 @@ from npdiff.model.policy import Direction
 WARNING = FindingSeverity.WARNING
 
 
-def audit(policy_set: PolicySet, semantics: Semantics, inventory: Inventory | None = None) -> AuditResult:
+def audit(policy_set: PolicySet, semantics: Semantics, inventory: AuditInventory | None = None) -> AuditResult:
     run = _Audit(policy_set, semantics)
     solvers = {namespace: run.namespace(namespace) for namespace in policy_set.namespaces()}
     # Once every namespace's removals are known, so that `blocked_by` names what stays.
     for namespace, by_direction in solvers.items():
         run.effect(namespace, by_direction)
-    inv = inventory or Inventory()
+    inv = inventory or AuditInventory()
     gone = {k[1] for k in run.removed if k[0] == "policy"}
     # Whatever is inside a redundant policy goes with it: no findings about its parts.
     findings = [f for f in run.findings + pitfalls(policy_set, inv)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npdiff.analyse.audit_refs import policy_ref, rule_ref
-from npdiff.load.inventory_lite import Inventory
+from npdiff.analyse.audit_inventory import AuditInventory
 from npdiff.model import LabelSelector, NetworkPolicy, PolicySet, Rule
 from npdiff.model.finding import ElementRef, Finding, FindingSeverity
 from npdiff.model.flow import METADATA_NAME
@@ -25,7 +25,7 @@ def _ref(policy: NetworkPolicy, rule: Rule | None = None, peer: int | None = Non
     return policy_ref(policy) if rule is None else rule_ref(policy, rule, peer)
 
 
-def pitfalls(policy_set: PolicySet, inventory: Inventory) -> list[Finding]:
+def pitfalls(policy_set: PolicySet, inventory: AuditInventory) -> list[Finding]:
     found: list[Finding] = []
     for policy in policy_set.policies:
         found.extend(_dead_rules(policy))
@@ -124,7 +124,7 @@ def matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
     return True
 
 
-def _selects_nothing(policy: NetworkPolicy, inventory: Inventory) -> Iterator[Finding]:
+def _selects_nothing(policy: NetworkPolicy, inventory: AuditInventory) -> Iterator[Finding]:
     assert inventory.workloads is not None
     local = [w for w in inventory.workloads if w.namespace == policy.namespace]
     if any(matches(policy.pod_selector, dict(w.labels)) for w in local):
@@ -135,7 +135,7 @@ def _selects_nothing(policy: NetworkPolicy, inventory: Inventory) -> Iterator[Fi
                   "policy has no effect on them")
 
 
-def _namespace_scope(policy: NetworkPolicy, rule: Rule, inventory: Inventory) -> Iterator[Finding]:
+def _namespace_scope(policy: NetworkPolicy, rule: Rule, inventory: AuditInventory) -> Iterator[Finding]:
     """A `podSelector`-only peer matches pods of the policy's own namespace (S3.5.1):
     when none there matches but workloads of other namespaces do, a namespaceSelector
     was probably forgotten."""
