@@ -6,6 +6,8 @@ The only module that reads the environment, writes to the terminal and picks exi
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
 import os
 import sys
@@ -137,6 +139,37 @@ def _namespace_name(text: str) -> str:
     return text
 
 
+_SEMANTICS_OPTIONS = (
+    ("ipblock_matches_pods", bool, IpblockMatchesPods),
+    ("pod_cidr", list[str], PodCidr),
+    ("allow_from_local_node", bool, LocalNode),
+    ("self_traffic", SelfTraffic, SelfOpt),
+    ("endport", EndPort, EndPortOpt),
+    ("sctp", Sctp, SctpOpt),
+    ("default_namespace", str, DefaultNs),
+    ("strict_cidr", bool, StrictCidr),
+    ("timeout", float, Timeout),
+)
+
+
+def with_semantics(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the options of semantics.md §6, declared once here: typer sees them
+    as the command's own options, and the command receives one `semantics` record."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "semantics"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+             for name, kind, option in _SEMANTICS_OPTIONS]
+
+    @functools.wraps(command)
+    def wrapper(**options: object) -> None:
+        values = [options.pop(name) for name, _, _ in _SEMANTICS_OPTIONS]
+        command(**options, semantics=_semantics(*values))
+
+    wrapper.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in (*own, *added)}
+    return wrapper
+
+
 def _semantics(ipblock_matches_pods: bool, pod_cidr: list[str], allow_from_local_node: bool,
                self_traffic: SelfTraffic, endport: EndPort, sctp: Sctp, default_namespace: str,
                strict_cidr: bool, timeout: float) -> Semantics:
@@ -193,6 +226,7 @@ def _progress(output: Output) -> Step | None:
 # -- commands ----------------------------------------------------------------------------------
 
 @app.command("diff")
+@with_semantics
 def diff_command(
     old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, REV:PATH (git), "
                                                        "or - for stdin; with --base, the working-tree PATH."),
@@ -204,15 +238,6 @@ def diff_command(
     max_classes: int = typer.Option(100, "--max-classes", min=0,
                                     help="Stop listing flow classes after this many per direction; "
                                          "the verdict stays exact (0: the verdict alone)."),
-    ipblock_matches_pods: bool = IpblockMatchesPods,
-    pod_cidr: list[str] = PodCidr,
-    allow_from_local_node: bool = LocalNode,
-    self_traffic: SelfTraffic = SelfOpt,
-    endport: EndPort = EndPortOpt,
-    sctp: Sctp = SctpOpt,
-    default_namespace: str = DefaultNs,
-    strict_cidr: bool = StrictCidr,
-    timeout: float = Timeout,
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
     report: list[str] = ReportOpt,
@@ -228,6 +253,8 @@ def diff_command(
                                              "(from OLD, NEW and --cluster)."),
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
+    *,
+    semantics: Semantics,
 ) -> None:
     """Prove OLD and NEW equivalent (exit 0) or list what NEW newly allows and blocks (exit 1).
 
@@ -244,8 +271,6 @@ def diff_command(
     if old == "-" and new == "-":
         raise typer.BadParameter("only one side can be read from stdin")
     targets = _report_targets(report, formats.DIFF)
-    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
-                           endport, sctp, default_namespace, strict_cidr, timeout)
     _check_stdin([old, new], invariants)
     if cluster == "-" and (invariants == "-" or "-" in (old, new)):
         raise typer.BadParameter("standard input (-) can be read only once")
@@ -429,6 +454,7 @@ def _review_exit(code: ExitStatus, review: InvariantReview | None, fail_on: Fail
 
 
 @app.command("verify")
+@with_semantics
 def verify_command(
     policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     invariants: Optional[str] = InvariantsOpt,
@@ -438,15 +464,8 @@ def verify_command(
     max_classes: int = typer.Option(100, "--max-classes", min=0,
                                     help="Stop listing violating flow classes after this many per "
                                          "invariant; the status stays exact (0: the status alone)."),
-    ipblock_matches_pods: bool = IpblockMatchesPods,
-    pod_cidr: list[str] = PodCidr,
-    allow_from_local_node: bool = LocalNode,
-    self_traffic: SelfTraffic = SelfOpt,
-    endport: EndPort = EndPortOpt,
-    sctp: Sctp = SctpOpt,
-    default_namespace: str = DefaultNs,
-    strict_cidr: bool = StrictCidr,
-    timeout: float = Timeout,
+    *,
+    semantics: Semantics,
 ) -> None:
     """Prove invariants about who may talk to whom (exit 0), or refute them with a witness (exit 1)."""
     from npdiff.analyse.verify import verify
@@ -462,8 +481,6 @@ def verify_command(
     if policies.count("-") > 1:
         raise typer.BadParameter("standard input (-) can be read only once")
     _check_stdin(policies, invariants)
-    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
-                           endport, sctp, default_namespace, strict_cidr, timeout)
     progress = _progress(output)
     loaded, checks = _collect(lambda: _load(policies, semantics, progress),
                               lambda: _load_checks(invariants, preset, semantics))
@@ -478,6 +495,7 @@ def verify_command(
 
 
 @app.command("eval")
+@with_semantics
 def eval_command(
     policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     flows: Optional[str] = typer.Option(None, "--flows", help="JSON Lines file of flows (design.md §4.2), - for stdin."),
@@ -489,23 +507,14 @@ def eval_command(
     named_port: list[str] = typer.Option([], "--named-port",
                                          help="A port name the destination declares on the flow's port (repeatable)."),
     output: Output = OutputOpt,
-    ipblock_matches_pods: bool = IpblockMatchesPods,
-    pod_cidr: list[str] = PodCidr,
-    allow_from_local_node: bool = LocalNode,
-    self_traffic: SelfTraffic = SelfOpt,
-    endport: EndPort = EndPortOpt,
-    sctp: Sctp = SctpOpt,
-    default_namespace: str = DefaultNs,
-    strict_cidr: bool = StrictCidr,
-    timeout: float = Timeout,
+    *,
+    semantics: Semantics,
 ) -> None:
     """Decide concrete flows: from a JSON Lines file (--flows) or one flow (--from, --to, --port)."""
     from npdiff.analyse.evaluate import evaluate
     from npdiff.load import load_flows
     from npdiff.report import json_format, text
 
-    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
-                           endport, sctp, default_namespace, strict_cidr, timeout)
     if output not in (Output.text, Output.json):
         raise typer.BadParameter(f"eval writes text or json, not {output.value!r}", param_hint="-o")
     if flows is None and (src is None or dst is None or port is None):
@@ -531,21 +540,15 @@ def eval_command(
 
 
 @app.command("audit")
+@with_semantics
 def audit_command(
     policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     output: Output = OutputOpt,
     fail_on: list[str] = typer.Option(["warning"], "--fail-on", metavar="ID|SEVERITY",
                                       help="Exit 1 on findings with this id, or of this severity or "
                                            "above (info, warning, error); repeatable or comma-separated."),
-    ipblock_matches_pods: bool = IpblockMatchesPods,
-    pod_cidr: list[str] = PodCidr,
-    allow_from_local_node: bool = LocalNode,
-    self_traffic: SelfTraffic = SelfOpt,
-    endport: EndPort = EndPortOpt,
-    sctp: Sctp = SctpOpt,
-    default_namespace: str = DefaultNs,
-    strict_cidr: bool = StrictCidr,
-    timeout: float = Timeout,
+    *,
+    semantics: Semantics,
 ) -> None:
     """Find redundant, shadowed and ineffective rules and policies, and the classic pitfalls."""
     from npdiff.analyse.audit import audit
@@ -555,8 +558,6 @@ def audit_command(
     failing = _fail_on(fail_on)
     if policies.count("-") > 1:
         raise typer.BadParameter("standard input (-) can be read only once")
-    semantics = _semantics(ipblock_matches_pods, pod_cidr, allow_from_local_node, self_traffic,
-                           endport, sctp, default_namespace, strict_cidr, timeout)
     loaded = _load(policies, semantics)
     _write_diagnostics(loaded.diagnostics)
     result = audit(loaded.policy_set, semantics, audit_inventory(loaded.inventory))
