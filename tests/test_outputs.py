@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from npdiff.cli import run
-from npdiff.report import annotation, github, markdown
+from npdiff.report import annotation, github, markdown, sarif
 from npdiff.report.annotation import Annotation, Annotations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -445,3 +445,10 @@ def test_a_broken_invariant_fails_unless_fail_on_none(monkeypatch: pytest.Monkey
     rules = [r["ruleId"] for r in json.loads(found.stdout)["runs"][0]["results"]]
     assert rules.count("npdiff/invariant-broken") == 1 and rules.count("npdiff/newly-blocked") == 11
     assert run([*argv, "--fail-on", "none"]).exit_code == 0
+
+
+def test_sarif_names_revision_files_by_their_repository_path() -> None:
+    assert sarif.artifact_uri("HEAD~1:deploy/api.yaml") == "deploy/api.yaml"
+    assert sarif.artifact_uri("origin/main:deploy/api.yaml") == "deploy/api.yaml"
+    assert sarif.artifact_uri("deploy/api.yaml") == "deploy/api.yaml"
+    assert sarif.artifact_uri("/srv/deploy/api.yaml") == "file:///srv/deploy/api.yaml"

@@ -8,6 +8,7 @@ A clean run has `"results": []`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -70,8 +71,16 @@ def _result(a: Annotation, rule_index: int) -> dict:
     return out
 
 
+_REVISION_FILE = re.compile(r"[^:/\s][^:\s]*:([^/:][^:]*)")
+
+
 def artifact_uri(path: str) -> str:
-    """A relative path stays relative (as given on the command line); an absolute one becomes file://."""
+    """A relative path stays relative (as given on the command line); an absolute one becomes file://.
+    A file read at a git revision (`REV:deploy/api.yaml`) is named by its path in the
+    repository, which is what code scanning places alerts on."""
+    revision = _REVISION_FILE.fullmatch(path)
+    if revision:
+        path = revision.group(1)
     pure = PurePath(path)
     if pure.is_absolute():
         return "file://" + quote(pure.as_posix())
