@@ -197,7 +197,9 @@ def test_github_of_a_sample_annotates_the_changed_file(monkeypatch: pytest.Monke
     result = run(["diff", "samples/pr-open-port/old", "samples/pr-open-port/new", "-o", "github"])
     lines = result.stdout.splitlines()
     assert result.exit_code == 1 and lines[0].startswith("npdiff: different: 2 newly allowed")
-    assert all(line.startswith("::error file=samples/pr-open-port/new/api.yaml,line=17,") for line in lines[1:])
+    # Each class on the line the change touched: the new port entry, the widened peer.
+    assert [line.split(",title=")[0] for line in lines[1:]] == [
+        "::error file=samples/pr-open-port/new/api.yaml,line=28", "::error file=samples/pr-open-port/new/api.yaml,line=18"]
 
 
 # -- Markdown ----------------------------------------------------------------------------------

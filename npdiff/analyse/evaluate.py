@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from npdiff.encode import Encoder
 from npdiff.encode.encoder import ConcreteFlow
-from npdiff.model import Flow, NetworkPolicy, PolicySet, Semantics
+from npdiff.model import Flow, NetworkPolicy, PolicySet, Rule, Semantics
 from npdiff.model.flow import Endpoint, Pod
 from npdiff.model.policy import Direction
 from npdiff.model.result import DirectionDecision, DirectionStatus, FlowDecision, RuleRef
@@ -41,7 +41,7 @@ def _direction(concrete: ConcreteFlow, policies: tuple[NetworkPolicy, ...],
     if not applying:
         return DirectionDecision(name, DirectionStatus.NOT_ISOLATED)
     isolated_by = tuple(_ref(p, direction, None) for p in applying)
-    allowed_by = tuple(_ref(p, direction, r) for p in applying for r in p.rules(direction)
+    allowed_by = tuple(_ref(p, direction, r, _parts(concrete, p, r)) for p in applying for r in p.rules(direction)
                        if concrete.rule_matches(p, r))
     if direction is Direction.INGRESS and concrete.local_node_exempt():
         return DirectionDecision(name, DirectionStatus.LOCAL_NODE, isolated_by, allowed_by)
@@ -49,7 +49,7 @@ def _direction(concrete: ConcreteFlow, policies: tuple[NetworkPolicy, ...],
     return DirectionDecision(name, status, isolated_by, allowed_by)
 
 
-def _ref(policy, direction: Direction, rule) -> RuleRef:
+def _ref(policy, direction: Direction, rule, parts: tuple[tuple[str, int], ...] = ()) -> RuleRef:
     span = rule.span if rule is not None and rule.span is not None else policy.span
     return RuleRef(
         policy=policy.key,
@@ -57,4 +57,20 @@ def _ref(policy, direction: Direction, rule) -> RuleRef:
         rule=None if rule is None else rule.index,
         file=span.file if span else "",
         line=span.line if span else 0,
+        parts=parts,
     )
+
+
+def _parts(concrete: ConcreteFlow, policy: NetworkPolicy, rule: Rule) -> tuple[tuple[str, int], ...]:
+    """The first port entry and the first peer of a matching rule that match the flow
+    (ports first: a port is the narrower thing a change opens)."""
+    parts = []
+    port = next((i for i, spec in enumerate(rule.ports) if concrete.port_matches(spec)), None)
+    if port is not None and rule.ports[port].span is not None:
+        parts.append((f"ports[{port}]", rule.ports[port].span.line))
+    # A rule cut down for a diff (analyse/locality.py) keeps each peer's written index.
+    peer = next((p for p in rule.peers if concrete.peer_matches(policy, rule, p)), None)
+    if peer is not None and peer.span is not None and peer.index >= 0:
+        key = "from" if rule.direction is Direction.INGRESS else "to"
+        parts.append((f"{key}[{peer.index}]", peer.span.line))
+    return tuple(parts)

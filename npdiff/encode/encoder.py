@@ -280,5 +280,12 @@ class ConcreteFlow:
     def rule_matches(self, policy: NetworkPolicy, rule: Rule) -> bool:
         return self._holds(self._encoder.rule(policy, rule))
 
+    def peer_matches(self, policy: NetworkPolicy, rule: Rule, peer: Peer) -> bool:
+        remote = self._encoder.vars.src if rule.direction is Direction.INGRESS else self._encoder.vars.dst
+        return self._holds(self._encoder.peer(peer, policy.namespace, remote))
+
+    def port_matches(self, spec: PortSpec) -> bool:
+        return self._holds(self._encoder.port(spec))
+
     def allowed(self, policy_set: PolicySet) -> bool:
         return self._holds(self._encoder.allowed(policy_set))

@@ -193,7 +193,7 @@ class _PolicyReader:
         peers_path = child(path, peers_key)
         raw_peers = self.fields.sequence(rule.get(peers_key), peers_path,
                                          rule.key_line(peers_key))
-        peers = [self.peer(v, item(peers_path, i), raw_peers.item_line(i))
+        peers = [self.peer(v, item(peers_path, i), raw_peers.item_line(i), i)
                  for i, v in enumerate(raw_peers or ())]
         ports_path = child(path, "ports")
         raw_ports = self.fields.sequence(rule.get("ports"), ports_path, rule.key_line("ports"))
@@ -205,7 +205,7 @@ class _PolicyReader:
 
     # peers ------------------------------------------------------------------------------
 
-    def peer(self, value: Any, path: str, line: int) -> Peer | None:
+    def peer(self, value: Any, path: str, line: int, index: int) -> Peer | None:
         peer = LinedMap(line) if value is None else self.fields.mapping(
             value, path, line, PEER_FIELDS)
         if peer is None:
@@ -228,7 +228,7 @@ class _PolicyReader:
         if peer.get("ipBlock") is not None:
             ip_block = self.ip_block(peer.get("ipBlock"), child(path, "ipBlock"),
                                      peer.key_line("ipBlock"))
-        return Peer(selectors[0], selectors[1], ip_block, self.span(line))
+        return Peer(selectors[0], selectors[1], ip_block, self.span(line), index)
 
     def cidr_warnings(self, text: str, parsed: Any, path: str, line: int) -> None:
         if parsed.problems:

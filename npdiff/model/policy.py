@@ -49,6 +49,7 @@ class Peer:
     namespace_selector: LabelSelector | None = None
     ip_block: IPBlock | None = None
     span: Span | None = field(default=None, compare=False)
+    index: int = field(default=-1, compare=False)   # position in the rule as written, if read
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ class RuleRef:
     rule: int | None            # 0-based index in that direction's list
     file: str
     line: int
+    # The rule's peer and port entries that match the flow, with their lines:
+    # (("from[0]", 18), ("ports[1]", 28)); reports anchor on the one a change touched.
+    parts: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from npdiff.model import Address, Flow, Pod
 from npdiff.model.diagnostic import Diagnostic
@@ -17,8 +19,8 @@ from npdiff.model.result import (
     ObjectChange, RuleRef, ValueConstraint,
 )
 from npdiff.report import inventory_records
-from npdiff.report.workloads_text import class_workload_lines
 from npdiff.report.text import decision_lines, flow_text, ports_text, ref_text, region_text
+from npdiff.report.workloads_text import class_workload_lines
 
 
 def endpoint(ep: Pod | Address) -> dict:
@@ -192,12 +194,14 @@ class ClassView:
 
 def class_views(result: DiffResult) -> tuple[ClassView, ...]:
     """Every flow class of a diff, newly allowed first, in the result's order."""
-    changed = frozenset(f"{c.namespace}/{c.name}" for c in result.changes if c.change != "removed")
+    changed = {f"{c.namespace}/{c.name}": c.fields for c in result.changes
+               if c.change != "removed" and c.kind == "NetworkPolicy"}
     return (*(class_view(c, NEWLY_ALLOWED, n, changed) for n, c in enumerate(result.newly_allowed, 1)),
             *(class_view(c, NEWLY_BLOCKED, n, changed) for n, c in enumerate(result.newly_blocked, 1)))
 
 
-def class_view(c: FlowClass, kind: str, number: int, changed: frozenset[str] = frozenset()) -> ClassView:
+def class_view(c: FlowClass, kind: str, number: int,
+               changed: Mapping[str, tuple[str, ...]] = MappingProxyType({})) -> ClassView:
     anchor, side = deciding_rule(c, changed)
     return ClassView(kind=kind, number=number, src=region_text(c.src), dst=region_text(c.dst),
                      ports=ports_text(c.protocols, c.ports), witness=flow_text(c.witness),
@@ -211,12 +215,14 @@ def _decision_summary(d: FlowDecision) -> tuple[str, ...]:
     return (f"{'allowed' if d.allowed else 'blocked'}; {first}", *rest)
 
 
-def deciding_rule(c: FlowClass, changed: frozenset[str] = frozenset()) -> tuple[RuleRef | None, str]:
+def deciding_rule(c: FlowClass, changed: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+                  ) -> tuple[RuleRef | None, str]:
     """The NEW rule that now admits the witness, or the NEW policy that now isolates it;
     the OLD policy that isolated it when NEW has none (deleted, or no longer selecting).
 
     Only directions whose outcome flipped count; a policy the change touched is preferred,
-    so that the anchor lands on the changed lines.
+    and within a rule the matching peer or port entry the change touched (`changed` maps
+    each changed policy to its changed field paths), so the anchor lands on a changed line.
     """
     new_refs: list[RuleRef] = []
     old_refs: list[RuleRef] = []
@@ -231,8 +237,18 @@ def deciding_rule(c: FlowClass, changed: frozenset[str] = frozenset()) -> tuple[
             old_refs += before.isolated_by
     for refs, side in ((new_refs, "new"), (old_refs, "old")):
         if refs:
-            return sorted(refs, key=lambda r: r.policy not in changed)[0], side
+            ref = sorted(refs, key=lambda r: r.policy not in changed)[0]
+            return (_changed_part(ref, changed.get(ref.policy, ())) if side == "new" else ref), side
     return None, ""
+
+
+def _changed_part(ref: RuleRef, fields: tuple[str, ...]) -> RuleRef:
+    """`ref` pointing at the line of its matching peer or port entry that a change touched."""
+    for part, line in ref.parts:
+        path = f"spec.{ref.direction}[{ref.rule}].{part}"
+        if any(f == path or f.startswith((path + ".", path + "[")) for f in fields):
+            return replace(ref, line=line)
+    return ref
 
 
 def class_fingerprint(c: FlowClass, kind: str) -> str:
