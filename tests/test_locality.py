@@ -3,12 +3,13 @@ optimised path is checked against `--plain` on random sets, and its parts one by
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
 from hypothesis import given, settings
 
-from examples.runner import run_diff
+from examples.runner import cli_flags, run_diff
 from npdiff.analyse.locality import changed_scopes, reduce
 from npdiff.cli import run
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
@@ -37,6 +38,18 @@ def test_shortcuts_give_the_plain_verdict_and_classes(pair, flows, options):
             in_fast = any(_in_class(c, flow) for c in fast_report[direction])
             in_plain = any(_in_class(c, flow) for c in plain_report[direction])
             assert in_fast == in_plain, f"{direction} {flow}"
+
+
+@settings(max_examples=20 * SCALE, **SETTINGS)
+@given(pair=related_sets(), options=exact_options)
+def test_the_verdict_alone_is_the_verdict(pair, options):
+    old, new = pair
+    with tempfile.TemporaryDirectory() as directory:
+        listed, report = run_diff(Path(directory), old, new, options)
+        alone = run([str(Path(directory) / "old.yaml"), str(Path(directory) / "new.yaml"), "-o", "json",
+                     "--max-classes", "0", *cli_flags(options)])
+    assert alone.exit_code == listed.exit_code, alone.stderr
+    assert json.loads(alone.stdout)["verdict"] == report["verdict"]
 
 
 def _selector(**labels: str) -> LabelSelector:

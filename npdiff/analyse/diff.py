@@ -41,6 +41,8 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
     encoder = Encoder.for_sets([old, new], semantics, inventory_pods)
     if local:
         within = encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
+    if max_classes == 0:
+        return _verdict_alone(encoder, old, new, within, common)
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows", within)
     closed = ClassSearch.difference(encoder, old, new, "newly blocked flows", within)
     if progress is not None:
@@ -57,6 +59,18 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
     newly_blocked = _classes(closed, encoder, old, new, max_classes, reasons, progress) if any_closed else ()
     return DiffResult(Verdict.DIFFERENT, newly_allowed=newly_allowed, newly_blocked=newly_blocked,
                       complete=not reasons, reason="; ".join(reasons), **common)
+
+
+def _verdict_alone(encoder: Encoder, old: PolicySet, new: PolicySet, within, common: dict) -> DiffResult:
+    """--max-classes 0: one check for a flow the two sides decide differently."""
+    search = ClassSearch.disagreement(encoder, old, new, "differing flows", within)
+    try:
+        found = search.exists()
+    except Undecided as exc:
+        return DiffResult(Verdict.UNDECIDED, reason=str(exc), **common)
+    if not found:
+        return DiffResult(Verdict.EQUIVALENT, **common)
+    return DiffResult(Verdict.DIFFERENT, complete=False, reason="flow classes not listed (--max-classes 0)", **common)
 
 
 def _classes(search: ClassSearch, encoder: Encoder, old: PolicySet, new: PolicySet,

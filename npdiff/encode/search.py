@@ -31,19 +31,29 @@ class Found:
 
 
 class ClassSearch:
-    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str):
-        """Cover `target`, a region of well-formed flows; `what` names it in messages."""
+    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str, widening: bool = True):
+        """Cover `target`, a region of well-formed flows; `what` names it in messages.
+        Without `widening`, only `exists` may be asked (no solvers for widening are made)."""
         self.encoder = encoder
         self.what = what
         timeout = encoder.semantics.timeout_ms
         wf = encoder.well_formed()
         self.finder = make_solver(encoder.ctx, timeout)
         self.finder.add(wf, target)
+        if not widening:
+            return
         self.checker = make_solver(encoder.ctx, timeout)
         self.checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
         self.checker.add(wf, z3.Not(target))
         self.seeker = make_solver(encoder.ctx, timeout)  # the target, without the found cubes
         self.seeker.add(wf, target)
+
+    @classmethod
+    def disagreement(cls, encoder: Encoder, a: PolicySet, b: PolicySet, what: str,
+                     within: z3.BoolRef | None = None) -> ClassSearch:
+        """The flows `a` and `b` decide differently, for `exists` only."""
+        target = z3.Xor(encoder.allowed(a), encoder.allowed(b))
+        return cls(encoder, target if within is None else z3.And(within, target), what, widening=False)
 
     @classmethod
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
