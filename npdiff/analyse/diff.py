@@ -32,15 +32,17 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
                   old_count=len(old.policies), new_count=len(new.policies))
     if old.policies == new.policies:
         return DiffResult(Verdict.EQUIVALENT, **common)
-    within = None
-    if local:
-        change = changed_scopes(old, new)
+    # The inventory's pods are told apart by every value the policies mention, so under
+    # --inventory-only the vocabulary is the whole sets', not only what the reduction keeps.
+    vocabulary = [old, new]
+    change = changed_scopes(old, new) if local else None
+    if change is not None:
         if change.empty:
             return DiffResult(Verdict.EQUIVALENT, **common)
         old, new = reduce(old, change, semantics), reduce(new, change, semantics)
-    encoder = Encoder.for_sets([old, new], semantics, inventory_pods)
-    if local:
-        within = encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
+    encoder = Encoder.for_sets(vocabulary if inventory_pods is not None else [old, new], semantics, inventory_pods)
+    within = None if change is None else \
+        encoder.in_scopes(change.namespaces(Direction.EGRESS), change.namespaces(Direction.INGRESS))
     if max_classes == 0:
         return _verdict_alone(encoder, old, new, within, common)
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows", within)

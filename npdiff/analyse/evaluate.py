@@ -62,15 +62,12 @@ def _ref(policy, direction: Direction, rule, parts: tuple[tuple[str, int], ...] 
 
 
 def _parts(concrete: ConcreteFlow, policy: NetworkPolicy, rule: Rule) -> tuple[tuple[str, int], ...]:
-    """The first port entry and the first peer of a matching rule that match the flow
-    (ports first: a port is the narrower thing a change opens)."""
-    parts = []
-    port = next((i for i, spec in enumerate(rule.ports) if concrete.port_matches(spec)), None)
-    if port is not None and rule.ports[port].span is not None:
-        parts.append((f"ports[{port}]", rule.ports[port].span.line))
+    """The port entries, then the peers, of a matching rule that match the flow (a port
+    is the narrower thing a change opens), each with its line."""
+    parts = [(f"ports[{i}]", spec.span.line) for i, spec in enumerate(rule.ports)
+             if spec.span is not None and concrete.port_matches(spec)]
+    key = "from" if rule.direction is Direction.INGRESS else "to"
     # A rule cut down for a diff (analyse/locality.py) keeps each peer's written index.
-    peer = next((p for p in rule.peers if concrete.peer_matches(policy, rule, p)), None)
-    if peer is not None and peer.span is not None and peer.index >= 0:
-        key = "from" if rule.direction is Direction.INGRESS else "to"
-        parts.append((f"{key}[{peer.index}]", peer.span.line))
+    parts += [(f"{key}[{peer.index}]", peer.span.line) for peer in rule.peers
+              if peer.span is not None and peer.index >= 0 and concrete.peer_matches(policy, rule, peer)]
     return tuple(parts)

@@ -45,7 +45,7 @@ class ClassSearch:
         self.checker = make_solver(encoder.ctx, timeout)
         self.checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
         self.checker.add(wf, z3.Not(target))
-        self.seeker = make_solver(encoder.ctx, timeout)  # the target, without the found cubes
+        self.seeker = make_solver(encoder.ctx, timeout)  # the target itself: cubes may overlap
         self.seeker.add(wf, target)
 
     @classmethod
