@@ -69,6 +69,8 @@ def test_directory_is_recursive_sorted_and_named_relative_to_the_argument(tmp_pa
     assert [o.span.file for o in loaded.policy_set.objects] == [
         "old/a.yml", "old/b.yaml", "old/sub/c.json"]
     assert load("old/").policy_set.policies[0].span.file == "old/a.yml"
+    monkeypatch.chdir(tmp_path / "old")
+    assert sorted(str(p.span) for p in load(".").policy_set.policies) == ["a.yml:1", "b.yaml:1", "sub/c.json:1"]
 
 
 def test_explicit_file_of_any_extension_is_read(tmp_path):

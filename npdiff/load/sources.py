@@ -87,7 +87,10 @@ def is_policy_file(filename: str) -> bool:
 
 
 def _display(arg: str, rel_parts: tuple[str, ...]) -> str:
+    """A file below directory `arg`, named as the user wrote `arg` (`.` adds nothing)."""
     base = arg.replace(os.sep, "/")
+    if base in (".", "./"):
+        return "/".join(rel_parts)
     if not base.endswith("/"):
         base += "/"
     return base + "/".join(rel_parts)
