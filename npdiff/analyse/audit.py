@@ -16,21 +16,25 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-import z3
+
+from typing import TYPE_CHECKING
 
 from npdiff.analyse.audit_effect import ineffective_rules, missing_dns
+from npdiff.analyse.audit_inventory import AuditInventory
 from npdiff.analyse.audit_pitfalls import pitfalls
 from npdiff.analyse.audit_refs import cite, cite_all, policy_ref, ref_order, rule_ref
 from npdiff.analyse.overlap import rules_may_overlap, selectors_may_overlap
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.assumptions import (
-    AssumptionSolver, GuardedDirection, Literals, conj, peer_key, policy_key, port_key, rule_key,
+    AssumptionSolver, GuardedDirection, Literals, peer_key, policy_key, port_key, rule_key,
 )
-from npdiff.analyse.audit_inventory import AuditInventory
 from npdiff.model import NetworkPolicy, PolicySet, Rule, Semantics
 from npdiff.model.finding import AuditResult, ElementRef, Finding, FindingSeverity
 from npdiff.model.finding import Undecided as UndecidedCheck
 from npdiff.model.policy import Direction
+
+if TYPE_CHECKING:
+    import z3
 
 WARNING = FindingSeverity.WARNING
 
@@ -171,7 +175,7 @@ class _Audit:
         for direction in sorted(policy.policy_types, key=lambda d: d.value):
             group = self.group(policy.namespace, direction)
             near = [q for q in group.policies if selectors_may_overlap(policy.pod_selector, q.pod_selector)]
-            body = z3.And(group.selects(policy), group.ok_by(near) != group.plain_ok_by(near))
+            body = group.policy_decides(policy, near)
             others = tuple(k for q in near if q.key != policy.key for k in self.keys_of(q, direction))
             check = _Check("policy", policy, None, None, body, policy_key(policy), (), others)
             try:
@@ -222,7 +226,7 @@ class _Audit:
         """Rules, then the peers and ports of the rules that stay; the checks of each
         kind with the redundant ones among them."""
         live = group.policies
-        semantics, ctx = self.encoder.semantics, self.encoder.ctx
+        semantics = self.encoder.semantics
         rules = [(p, r) for p in group.policies for r in p.rules(group.direction)]
         rule_checks = []
         nearby: dict[Hashable, list[tuple[NetworkPolicy, Rule]]] = {}
@@ -230,7 +234,7 @@ class _Audit:
             for rule in policy.rules(group.direction):
                 near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics)]
                 nearby[rule_key(policy, rule)] = near
-                body = conj([group.selects(policy), group.rule(policy, rule), z3.Not(group.allow_by(near))], ctx)
+                body = group.beyond(policy, group.rule(policy, rule), near)
                 rule_checks.append(_Check("rule", policy, rule, None, body, rule_key(policy, rule),
                                           _context(policy, near), tuple(rule_key(q, s) for q, s in near)))
         rule_hits = self._find(solver, rule_checks)
@@ -248,13 +252,12 @@ class _Audit:
 
     def _inner_check(self, group: GuardedDirection, policy: NetworkPolicy, rule: Rule, kind: str,
                      index: int, rules: list[tuple[NetworkPolicy, Rule]]) -> _Check:
-        semantics, ctx = self.encoder.semantics, self.encoder.ctx
+        semantics = self.encoder.semantics
+        region = group.entry_region(policy, rule, kind, index)
         if kind == "peer":
-            region = conj([group.peer(policy, rule, index), group.ports(rule)], ctx)
             narrow = dict(peers=(rule.peers[index],))
             siblings = [peer_key(policy, rule, i) for i in range(len(rule.peers))]
         else:
-            region = conj([group.peers(policy, rule), group.port(rule, index)], ctx)
             narrow = dict(ports=(rule.ports[index],))
             siblings = [port_key(policy, rule, i) for i in range(len(rule.ports))]
         near = [(q, s) for q, s in rules if s is not rule and rules_may_overlap(policy, rule, q, s, semantics, **narrow)]
@@ -262,7 +265,7 @@ class _Audit:
         candidates = tuple(rule_key(q, s) for q, s in near) + tuple(k for k in siblings if k != removed)
         fixed = tuple(k for k in (*_context(policy, near), rule_key(policy, rule), *_entry_keys(policy, rule))
                       if k not in candidates and k != removed)
-        body = conj([group.selects(policy), region, z3.Not(group.allow_by([*near, (policy, rule)]))], ctx)
+        body = group.beyond(policy, region, [*near, (policy, rule)])
         return _Check(kind, policy, rule, index, body, removed, fixed, candidates)
 
     def _find(self, solver: AssumptionSolver, checks: list[_Check]) -> list[_Check]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import z3
-
 from npdiff.analyse.audit_refs import cite_all, policy_ref, rule_ref
 from npdiff.analyse.overlap import selectors_may_overlap
 from npdiff.encode import Undecided
 from npdiff.encode.assumptions import AssumptionSolver, GuardedDirection, rule_key
-from npdiff.load.lint import _rule_may_allow_dns
 from npdiff.model import NetworkPolicy, Peer, Rule
+from npdiff.model.dns import rule_may_allow_dns
 from npdiff.model.finding import ElementRef, Finding, FindingSeverity
 from npdiff.model.flow import METADATA_NAME
 from npdiff.model.policy import Direction
@@ -45,9 +43,8 @@ def ineffective_rules(run: _Audit, solver: AssumptionSolver, group: GuardedDirec
                         if any(q.namespace in _peer_namespaces(peer, policy.namespace)
                                and selectors_may_overlap(peer.pod_selector, q.pod_selector)
                                for peer in rule.peers)]
-            body = z3.And(group.selects(policy), group.rule(policy, rule),
-                          *(side.ok_by([q for q in blockers if q.namespace == side.policies[0].namespace])
-                            for side in sides))
+            body = group.admitted_but_blocked(policy, rule, [
+                side.ok_by([q for q in blockers if q.namespace == side.policies[0].namespace]) for side in sides])
             keys = [k for q in blockers for k in run.keys_of(q, other)]
             gone = tuple(k for k in keys if k in run.removed)
             candidates = tuple(k for k in keys if k[0] == "policy" and k not in run.removed)
@@ -78,12 +75,11 @@ def missing_dns(run: _Audit, solver: AssumptionSolver, group: GuardedDirection) 
     namespace = group.policies[0].namespace
     try:
         with_dns = [p for p in group.policies
-                    if any(_rule_may_allow_dns(r, run.encoder.semantics)
-                           and solver.nonempty(z3.And(group.rule(p, r), group.dns()), (), f"DNS in {p.key}")
+                    if any(rule_may_allow_dns(r, run.encoder.semantics)
+                           and solver.nonempty(group.allows_dns(p, r), (), f"DNS in {p.key}")
                            for r in p.egress)]
-        served = run.encoder.any([group.selects(p) for p in with_dns])
         lacking = [p for p in group.policies
-                   if solver.nonempty(z3.And(group.selects(p), z3.Not(served)), (), f"DNS of {p.key}")]
+                   if solver.nonempty(group.selected_outside(p, with_dns), (), f"DNS of {p.key}")]
     except Undecided as exc:
         run.note_undecided(policy_ref(group.policies[0]), "missing-dns-egress", exc)
         return

@@ -15,34 +15,12 @@ from collections.abc import Hashable, Sequence
 
 import z3
 
-from npdiff.encode.encoder import Encoder
+from npdiff.encode.encoder import Encoder, conjunction, disjunction
 from npdiff.encode.solver import Answer, Undecided, make_solver
 from npdiff.encode.variables import LOCAL_NODE, POD
 from npdiff.model import NetworkPolicy, Rule
+from npdiff.model.dns import DNS_PORT
 from npdiff.model.policy import PROTOCOLS, Direction
-
-DNS_PORT = 53
-
-
-def _junction(make, terms: Sequence[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:
-    """And/Or straight from the C API: z3's Python wrappers re-check the sort of every
-    argument, which dominated the audit's time spent building questions."""
-    if not terms:
-        return z3.BoolVal(empty, ctx)
-    if len(terms) == 1:
-        return terms[0]
-    array = (z3.Ast * len(terms))()
-    for i, term in enumerate(terms):
-        array[i] = term.as_ast()
-    return z3.BoolRef(make(ctx.ref(), len(terms), array), ctx)
-
-
-def conj(terms: Sequence[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
-    return _junction(z3.Z3_mk_and, terms, ctx, True)
-
-
-def disj(terms: Sequence[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
-    return _junction(z3.Z3_mk_or, terms, ctx, False)
 
 
 class Literals:
@@ -111,10 +89,10 @@ class GuardedDirection:
             selects = enc.selects(policy, self.subject)
             rules = []
             for r in policy.rules(direction):
-                term = conj([self._literal(literals, rule_key(policy, r)), self._rule(literals, policy, r)], ctx)
+                term = conjunction([self._literal(literals, rule_key(policy, r)), self._rule(literals, policy, r)], ctx)
                 rules.append(term)
-                self._rules[(policy.key, r.index)] = conj([keep, selects, term], ctx)
-            self._parts[policy.key] = (conj([keep, selects], ctx), conj([keep, selects, disj(rules, ctx)], ctx))
+                self._rules[(policy.key, r.index)] = conjunction([keep, selects, term], ctx)
+            self._parts[policy.key] = (conjunction([keep, selects], ctx), conjunction([keep, selects, disjunction(rules, ctx)], ctx))
 
     def allow_by(self, rules: Sequence[tuple[NetworkPolicy, Rule]]) -> z3.BoolRef:
         """What these rules allow (with the local-node exemption), all literals honoured:
@@ -122,7 +100,7 @@ class GuardedDirection:
         terms = [self._rules[(p.key, r.index)] for p, r in rules]
         if self.direction is Direction.INGRESS and self.encoder.semantics.allow_from_local_node:
             terms.append(self.encoder.vars.src.kind == LOCAL_NODE)
-        return disj(terms, self.encoder.ctx)
+        return disjunction(terms, self.encoder.ctx)
 
     def ok_by(self, policies: Sequence[NetworkPolicy]) -> z3.BoolRef:
         """The direction verdict if only these policies existed, all literals honoured:
@@ -131,8 +109,8 @@ class GuardedDirection:
         allows = [self._parts[p.key][1] for p in policies]
         if self.direction is Direction.INGRESS and enc.semantics.allow_from_local_node:
             allows.append(enc.vars.src.kind == LOCAL_NODE)
-        isolated = disj([self._parts[p.key][0] for p in policies], enc.ctx)
-        return z3.Or(self.subject.kind != POD, z3.If(isolated, disj(allows, enc.ctx), enc.all([])))
+        isolated = disjunction([self._parts[p.key][0] for p in policies], enc.ctx)
+        return z3.Or(self.subject.kind != POD, z3.If(isolated, disjunction(allows, enc.ctx), enc.all([])))
 
     def plain_ok_by(self, policies: Sequence[NetworkPolicy]) -> z3.BoolRef:
         """`ok_by` without literals: the verdict of the policies as written."""
@@ -147,17 +125,17 @@ class GuardedDirection:
     def _rule(self, literals: Literals, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
         enc, ctx = self.encoder, self.encoder.ctx
         if len(rule.peers) >= 2:
-            peers = disj([conj([self._literal(literals, peer_key(policy, rule, k)),
+            peers = disjunction([conjunction([self._literal(literals, peer_key(policy, rule, k)),
                                 enc.peer(p, policy.namespace, self.remote)], ctx)
                           for k, p in enumerate(rule.peers)], ctx)
         else:
             peers = self.peers(policy, rule)
         if len(rule.ports) >= 2:
-            ports = disj([conj([self._literal(literals, port_key(policy, rule, j)), enc.port(s)], ctx)
+            ports = disjunction([conjunction([self._literal(literals, port_key(policy, rule, j)), enc.port(s)], ctx)
                           for j, s in enumerate(rule.ports)], ctx)
         else:
             ports = self.ports(rule)
-        return conj([peers, ports], ctx)
+        return conjunction([peers, ports], ctx)
 
     # -- plain terms of single elements, for the regions the checks ask about ------------
 
@@ -172,7 +150,7 @@ class GuardedDirection:
 
     def peers(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
         enc = self.encoder
-        return disj([enc.peer(p, policy.namespace, self.remote) for p in rule.peers], enc.ctx) \
+        return disjunction([enc.peer(p, policy.namespace, self.remote) for p in rule.peers], enc.ctx) \
             if rule.peers else enc.all([])
 
     def port(self, rule: Rule, index: int) -> z3.BoolRef:
@@ -180,7 +158,40 @@ class GuardedDirection:
 
     def ports(self, rule: Rule) -> z3.BoolRef:
         enc = self.encoder
-        return disj([enc.port(s) for s in rule.ports], enc.ctx) if rule.ports else enc.all([])
+        return disjunction([enc.port(s) for s in rule.ports], enc.ctx) if rule.ports else enc.all([])
+
+    # -- the regions the audit asks about -------------------------------------------------
+
+    def policy_decides(self, policy: NetworkPolicy, near: Sequence[NetworkPolicy]) -> z3.BoolRef:
+        """Flows to pods `policy` selects whose verdict with the guarded policies `near`
+        differs from their verdict as written."""
+        return conjunction([self.selects(policy), z3.Xor(self.ok_by(near), self.plain_ok_by(near))],
+                           self.encoder.ctx)
+
+    def beyond(self, policy: NetworkPolicy, region: z3.BoolRef,
+               near: Sequence[tuple[NetworkPolicy, Rule]]) -> z3.BoolRef:
+        """Flows of pods `policy` selects, in `region`, that none of the rules `near` allows."""
+        return conjunction([self.selects(policy), region, z3.Not(self.allow_by(near))], self.encoder.ctx)
+
+    def entry_region(self, policy: NetworkPolicy, rule: Rule, kind: str, index: int) -> z3.BoolRef:
+        """What one peer (`kind` "peer") or port entry ("port") of `rule` admits, with the
+        rest of the rule."""
+        parts = [self.peer(policy, rule, index), self.ports(rule)] if kind == "peer" else \
+            [self.peers(policy, rule), self.port(rule, index)]
+        return conjunction(parts, self.encoder.ctx)
+
+    def admitted_but_blocked(self, policy: NetworkPolicy, rule: Rule,
+                             blocked: Sequence[z3.BoolRef]) -> z3.BoolRef:
+        """Flows `rule` of `policy` admits on which every term of `blocked` holds."""
+        return conjunction([self.selects(policy), self.rule(policy, rule), *blocked], self.encoder.ctx)
+
+    def allows_dns(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
+        return conjunction([self.rule(policy, rule), self.dns()], self.encoder.ctx)
+
+    def selected_outside(self, policy: NetworkPolicy, served: Sequence[NetworkPolicy]) -> z3.BoolRef:
+        """Pods `policy` selects that none of `served` selects."""
+        return conjunction([self.selects(policy), z3.Not(disjunction([self.selects(p) for p in served],
+                                                                         self.encoder.ctx))], self.encoder.ctx)
 
     def dns(self) -> z3.BoolRef:
         """A flow to UDP or TCP port 53 (W-11)."""

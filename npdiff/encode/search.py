@@ -231,7 +231,7 @@ class ClassSearch:
             rest = [v for v in values if v not in bad and v not in good and v not in candidates]
             while candidates:
                 self.checker.push()
-                self.checker.add(self._any_of(var, candidates))
+                self.checker.add(one_of(var, candidates))
                 found = check(self.checker, self.what) is Answer.SAT
                 value = _value(self.checker.model(), var) if found else None
                 self.checker.pop()
@@ -241,16 +241,13 @@ class ClassSearch:
                 candidates.discard(value)
                 self.checker.add(z3.Not(equals(var, value)))
             if rest:
-                self.checker.add(self._any_of(var, rest))
+                self.checker.add(one_of(var, rest))
                 if check(self.checker, self.what) is Answer.UNSAT:
                     good.update(rest)
         finally:
             self.checker.pop()
             self.seeker.pop()
         return _with_values(cube, dim, [v for v in values if v in good], values)
-
-    def _any_of(self, var: z3.ExprRef, values) -> z3.BoolRef:
-        return one_of(var, values)
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound. Most

@@ -9,12 +9,12 @@ from collections import defaultdict
 from typing import Iterable
 
 from npdiff.model import Diagnostic, NetworkPolicy, PortSpec, Rule, Semantics, Severity
+from npdiff.model.dns import rule_may_allow_dns
 from npdiff.model.policy import Direction
 
 _PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
 _CATCH_ALL = {"0.0.0.0/0": ("IPv4", "0.0.0.0/0", "IPv6", "::/0"),
               "::/0": ("IPv6", "::/0", "IPv4", "0.0.0.0/0")}
-DNS_PORT = 53
 
 
 def _warning(span_file: str, line: int, code: str, path: str, message: str) -> Diagnostic:
@@ -72,20 +72,6 @@ def policy_warnings(policy: NetworkPolicy) -> list[Diagnostic]:
     return found
 
 
-def _may_allow_dns(port: PortSpec, semantics: Semantics) -> bool:
-    if port.protocol not in ("TCP", "UDP"):
-        return False
-    if port.port is None or isinstance(port.port, str):
-        return True  # every port, or a named port that may resolve to 53
-    if port.end_port is None or semantics.endport == "first-port":
-        return port.port == DNS_PORT
-    return port.port <= DNS_PORT <= port.end_port
-
-
-def _rule_may_allow_dns(rule: Rule, semantics: Semantics) -> bool:
-    return not rule.ports or any(_may_allow_dns(p, semantics) for p in rule.ports)
-
-
 def dns_warnings(policies: Iterable[NetworkPolicy], semantics: Semantics) -> list[Diagnostic]:
     """W-11, per namespace: egress is isolated and no egress rule there can allow port 53."""
     isolating: dict[str, list[NetworkPolicy]] = defaultdict(list)
@@ -94,7 +80,7 @@ def dns_warnings(policies: Iterable[NetworkPolicy], semantics: Semantics) -> lis
             isolating[policy.namespace].append(policy)
     found = []
     for namespace, group in sorted(isolating.items()):
-        if any(_rule_may_allow_dns(r, semantics) for p in group for r in p.egress):
+        if any(rule_may_allow_dns(r, semantics) for p in group for r in p.egress):
             continue
         group.sort(key=lambda p: p.name)
         first = group[0]
