@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
 
 from examples.runner import cli_flags, run_diff
-from npdiff.analyse.locality import changed_scopes, reduce
+from npdiff.analyse.locality import FREE, Pair, PairPolicies, changed_scopes, reduce
 from npdiff.cli import run
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
 from npdiff.model.flow import METADATA_NAME
@@ -105,3 +106,28 @@ def test_max_classes_zero_gives_the_verdict_alone(monkeypatch):
     result = run(["samples/pr-open-port/old", "samples/pr-open-port/new", "--max-classes", "0", "-o", "brief"])
     assert result.exit_code == 1
     assert result.stdout.startswith("different: the change allows or blocks some flows; they were not listed")
+
+
+def test_a_pair_keeps_the_source_egress_and_the_destination_ingress():
+    both = _policy("billing", "both", ingress=[((FRONTEND, MONITORING), ())], egress=[((FRONTEND, TEAM), ())],
+                   types=(INGRESS, EGRESS), app="ledger")
+    watcher = _policy("monitoring", "watch", ingress=[((TEAM,), ())], egress=[((), WEB)], types=(INGRESS, EGRESS))
+    old = PolicySet((both, watcher))
+    new = PolicySet((both, replace(watcher, egress=(Rule(EGRESS, 0, (), (PortSpec("TCP", 9090),)),))))
+    change = changed_scopes(old, new)
+    assert change.scopes == {("monitoring", EGRESS)}
+    cut = PairPolicies(old, change, Semantics())
+    into_billing = {p.key: p for p in cut(Pair("monitoring", "billing")).policies}
+    # monitoring decides egress only, uncut (its scope changed); billing ingress only, cut to
+    # the peers that may match a monitoring pod.
+    assert into_billing["monitoring/watch"].policy_types == {EGRESS}
+    assert into_billing["monitoring/watch"].egress == watcher.egress and not into_billing["monitoring/watch"].ingress
+    assert into_billing["billing/both"].policy_types == {INGRESS}
+    assert into_billing["billing/both"].ingress[0].peers == (MONITORING,)
+    # Addresses and pods of namespaces without policies (FREE) meet only monitoring's egress.
+    assert [p.key for p in cut(Pair("monitoring", FREE)).policies] == ["monitoring/watch"]
+    # The same cut is the same object in every pair (the encoder memoises by identity).
+    assert cut(Pair("monitoring", "billing")).policies[0] is cut(Pair("monitoring", "billing")).policies[0]
+    within = {p.key: p for p in cut(Pair("monitoring", "monitoring")).policies}
+    assert within["monitoring/watch"].policy_types == {INGRESS, EGRESS}
+    assert within["monitoring/watch"].ingress == watcher.ingress  # team=a may label monitoring

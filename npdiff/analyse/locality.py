@@ -13,6 +13,11 @@ otherwise every flow on which they differ has its source (a pod) in a scope whos
 egress changed or its destination (a pod) in a scope whose ingress changed. Within that
 region a peer that cannot match a pod of a changed remote namespace is false, and can be
 dropped from unchanged scopes without changing any verdict there.
+
+Finer still, the region splits into *pairs* of zones, one for each end: a zone is a
+namespace that has policies, or FREE (addresses and pods of namespaces without
+policies, which no policy restricts). Within a pair only the two namespaces' policies
+decide, so each pair is a small problem of its own (`PairPolicies`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,26 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from npdiff.model import LabelSelector, Peer, PolicySet, PortSpec, Rule, Semantics
+from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
 from npdiff.model.flow import METADATA_NAME
 from npdiff.model.policy import Direction
 from npdiff.model.selector import Operator
 
 Scope = tuple[str, Direction]
 ANY = "*"
+FREE = None  # the zone of ends that no policy restricts
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Flows from an end in zone `src` to an end in zone `dst` (a namespace, or FREE)."""
+
+    src: str | None
+    dst: str | None
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(sorted({ns for ns in (self.src, self.dst) if ns is not FREE}))
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,11 @@ class Change:
 
 
 def changed_scopes(old: PolicySet, new: PolicySet) -> Change:
-    before, after = forms(old), forms(new)
+    # Equal policies have equal forms: only namespaces whose policies differ need theirs.
+    namespaces = set(old.namespaces()) | set(new.namespaces())
+    differing = [ns for ns in sorted(namespaces) if old.in_namespace(ns) != new.in_namespace(ns)]
+    before = forms(PolicySet(tuple(p for ns in differing for p in old.in_namespace(ns))))
+    after = forms(PolicySet(tuple(p for ns in differing for p in new.in_namespace(ns))))
     return Change(frozenset(s for s in before.keys() | after.keys() if before.get(s) != after.get(s)))
 
 
@@ -140,3 +162,63 @@ def _name_allows(selector: LabelSelector, namespace: str) -> bool:
         if req.operator is Operator.DOES_NOT_EXIST:
             return False
     return True
+
+
+class PairPolicies:
+    """One policy set cut down to the policies that decide the flows of a pair: the source
+    namespace's egress policies and the destination namespace's ingress policies (S3.2.1),
+    each with only the direction it decides there, and in an unchanged scope only the
+    rules that may match a pod of the other end's namespace. Each cut is made once: the
+    same policy cut the same way is the same object in every pair, so terms built for it
+    are reused."""
+
+    def __init__(self, policy_set: PolicySet, change: Change, semantics: Semantics) -> None:
+        self._set = policy_set
+        self._change = change
+        self._semantics = semantics
+        self._sides: dict[tuple[str, Direction, str | None], tuple[NetworkPolicy, ...]] = {}
+
+    def __call__(self, pair: Pair) -> PolicySet:
+        egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
+        ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
+        if pair.src == pair.dst and pair.src is not FREE:
+            return PolicySet(self._both(pair.src))
+        return PolicySet(egress + ingress)
+
+    def _side(self, ns: str, direction: Direction, remote: str | None) -> tuple[NetworkPolicy, ...]:
+        cut = remote is not FREE and (ns, direction) not in self._change.scopes
+        key = (ns, direction, remote if cut else FREE)
+        if key not in self._sides:
+            kept = []
+            for policy in self._set.in_namespace(ns):
+                if not policy.applies(direction):
+                    continue
+                rules = policy.rules(direction)
+                if cut and rules:
+                    rules = _rules_reaching(rules, ns, frozenset({remote}), self._semantics)
+                kept.append(_only(policy, direction, rules))
+            self._sides[key] = tuple(kept)
+        return self._sides[key]
+
+    def _both(self, ns: str) -> tuple[NetworkPolicy, ...]:
+        """Flows within one namespace: its policies decide both directions."""
+        key = (ns, None, ns)
+        if key not in self._sides:
+            kept = []
+            for policy in self._set.in_namespace(ns):
+                rules = {}
+                for direction in policy.policy_types:
+                    rules[direction] = policy.rules(direction)
+                    if rules[direction] and (ns, direction) not in self._change.scopes:
+                        rules[direction] = _rules_reaching(rules[direction], ns, frozenset({ns}), self._semantics)
+                kept.append(replace(policy, ingress=rules.get(Direction.INGRESS, ()),
+                                    egress=rules.get(Direction.EGRESS, ())))
+            self._sides[key] = tuple(kept)
+        return self._sides[key]
+
+
+def _only(policy: NetworkPolicy, direction: Direction, rules: tuple[Rule, ...]) -> NetworkPolicy:
+    """`policy` deciding `direction` alone, with `rules`."""
+    return replace(policy, policy_types=frozenset({direction}),
+                   ingress=rules if direction is Direction.INGRESS else (),
+                   egress=rules if direction is Direction.EGRESS else ())

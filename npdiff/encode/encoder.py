@@ -62,6 +62,7 @@ class Encoder:
         self.vars = FlowVars.declare(universe, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
+        self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
 
     @classmethod
     def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics,
@@ -204,14 +205,24 @@ class Encoder:
 
     def np_tier(self, policies: tuple[NetworkPolicy, ...], direction: Direction) -> TierVerdict:
         """S3.3: isolated iff some policy applies; then allowed iff some of its rules match."""
-        subject = self.subject(direction)
         applying = [p for p in policies if p.applies(direction)]
-        isolated = self.any([self.selects(p, subject) for p in applying])
-        allows = [self.all([self.selects(p, subject), self.any([self.rule(p, r) for r in p.rules(direction)])])
-                  for p in applying if p.rules(direction)]
+        terms = [self._policy_terms(p, direction) for p in applying]
+        isolated = self.any([selects for selects, _ in terms])
+        allows = [allow for _, allow in terms if allow is not None]
         if direction is Direction.INGRESS and self.semantics.allow_from_local_node:
             allows.append(self.vars.src.kind == LOCAL_NODE)
         return TierVerdict(decided=isolated, allow=self.any(allows))
+
+    def _policy_terms(self, policy: NetworkPolicy, direction: Direction) -> tuple[z3.BoolRef, z3.BoolRef | None]:
+        """(selects the subject, selects it and some rule matches), or None for no rules.
+        Keyed by identity: hashing a policy costs more than building these from cached parts."""
+        found = self._by_policy.get((id(policy), direction))
+        if found is None:
+            selects = self.selects(policy, self.subject(direction))
+            rules = policy.rules(direction)
+            allow = self.all([selects, self.any([self.rule(policy, r) for r in rules])]) if rules else None
+            found = self._by_policy[(id(policy), direction)] = (policy, selects, allow)
+        return found[1], found[2]
 
     def direction_ok(self, policy_set: PolicySet, direction: Direction) -> z3.BoolRef:
         """Tiers in order; the first that decides wins; a non-pod end is never restricted."""
@@ -231,13 +242,47 @@ class Encoder:
             cached = self._allowed[id(policy_set)] = (policy_set, term)
         return cached[1]
 
-    def in_scopes(self, egress: Iterable[str], ingress: Iterable[str]) -> z3.BoolRef:
-        """Flows whose source is a pod of an `egress` namespace or whose destination is a
-        pod of an `ingress` namespace (the region a change of those scopes can touch)."""
-        def side(ep: EndpointVars, namespaces: Iterable[str]) -> z3.BoolRef:
-            indices = sorted({self.universe.namespace_index(ns) for ns in namespaces})
-            return self.all([ep.kind == POD, self.any([ep.ns == i for i in indices])]) if indices else self.any([])
-        return self.any([side(self.vars.src, egress), side(self.vars.dst, ingress)])
+    def disagree(self, a: PolicySet, b: PolicySet) -> z3.BoolRef:
+        """The flows one set allows and the other does not."""
+        return z3.Xor(self.allowed(a), self.allowed(b))
+
+    def disagree_on(self, a: PolicySet, b: PolicySet, direction: Direction) -> z3.BoolRef:
+        """The flows whose `direction` verdict differs between the sets."""
+        return z3.Xor(self.direction_ok(a, direction), self.direction_ok(b, direction))
+
+    def in_pair(self, src: str | None, dst: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
+        """Flows from zone `src` to zone `dst` (analyse/locality.py, "pairs"): a zone is the
+        pods of one namespace, or (None) every end that is not a pod of a `policed` one."""
+        return self.all([self.in_zone("src", src, policed), self.in_zone("dst", dst, policed)])
+
+    def in_zone(self, side: str, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
+        """End `side` ("src" or "dst") is in the zone of `namespace` (None: FREE)."""
+        return self._zone(self.vars.src if side == "src" else self.vars.dst, namespace, policed)
+
+    def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str) -> list[str | None]:
+        """The zones of end `side` ("src" or "dst") that hold some well-formed flow of `term`:
+        one check per zone found, and one more."""
+        ep = self.vars.src if side == "src" else self.vars.dst
+        solver = make_solver(self.ctx, self.semantics.timeout_ms)
+        solver.add(self.well_formed(), term)
+        found: list[str | None] = []
+        while check(solver, what) is Answer.SAT:
+            model = solver.model()
+            index = model.eval(ep.ns, model_completion=True).as_long()
+            is_pod = z3.is_true(model.eval(ep.kind == POD, model_completion=True))
+            name = self.universe.namespaces[index] if index < len(self.universe.namespaces) else None
+            zone = name if is_pod and name in policed else None
+            found.append(zone)
+            solver.add(z3.Not(self._zone(ep, zone, policed)))
+        return found
+
+    def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
+        def build() -> z3.BoolRef:
+            if namespace is not None:
+                return self.all([ep.kind == POD, ep.ns == self.universe.namespace_index(namespace)])
+            indices = sorted({self.universe.namespace_index(ns) for ns in policed})
+            return z3.Not(self.all([ep.kind == POD, self.any([ep.ns == i for i in indices])]))
+        return self._memo(("zone", ep.side, namespace, policed if namespace is None else ()), build)
 
     # -- concrete flows ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ cube is blocked as a whole, so the cubes together cover the target exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,11 +49,9 @@ class ClassSearch:
         self.seeker.add(wf, target)
 
     @classmethod
-    def disagreement(cls, encoder: Encoder, a: PolicySet, b: PolicySet, what: str,
-                     within: z3.BoolRef | None = None) -> ClassSearch:
+    def disagreement(cls, encoder: Encoder, a: PolicySet, b: PolicySet, what: str) -> ClassSearch:
         """The flows `a` and `b` decide differently, for `exists` only."""
-        target = z3.Xor(encoder.allowed(a), encoder.allowed(b))
-        return cls(encoder, target if within is None else z3.And(within, target), what, widening=False)
+        return cls(encoder, encoder.disagree(a, b), what, widening=False)
 
     @classmethod
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
@@ -78,27 +76,36 @@ class ClassSearch:
         return Found(point, cube)
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
-        """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole).
-        A flow outside the cubes found is enough to know more exist: it is never widened."""
-        found: list[Found] = []
-        reason = ""
-        try:
-            while check(self.finder, self.what) is Answer.SAT:
-                if len(found) == max_classes:
-                    reason = (f"{self.what}: listing stopped at --max-classes {max_classes}; more classes exist"
-                              if max_classes else f"{self.what}: not listed (--max-classes 0)")
-                    break
-                found.append(self._next())
-                if progress is not None:
-                    progress(f"listing {self.what}, classes found:", len(found), None)
-            found = self.simplify(found)
-        except Undecided as exc:
-            reason = f"listing incomplete: {exc}"
-        return found, reason
+        """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
+        return cover_union([self], max_classes, self.what, progress)
 
     def simplify(self, found: list[Found]) -> list[Found]:
         """Merge cubes that differ in one dimension, then drop the ones the rest cover."""
         return self.irredundant(merge(found, self.encoder.universe))
+
+    def rejoin(self, found: list[Found]) -> list[Found]:
+        """Widen each cube's namespace and kind as far as the union of all the cubes allows.
+        Cubes found zone by zone (analyse/locality.py, pairs) stop at their zone; a cube
+        whose continuation beyond it is covered by its neighbours may extend over them,
+        and `irredundant` then drops what it made redundant. The union is unchanged."""
+        solver = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
+        solver.add(self.encoder.well_formed(), z3.Not(z3.Or([cube_term(f.cube, self.encoder.vars) for f in found])))
+        widened = []
+        for item in found:
+            cube = item.cube
+            for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
+                side = dim.split(".")[0] + "."
+                if cube.get(dim) is None or (dim.endswith(".kind") and any(
+                        d.startswith(side) and d != dim for d, _ in cube.dims)):
+                    continue  # a kind goes only when nothing else is said of its end
+                wider = cube.replace(dim, None)
+                solver.push()
+                solver.add(cube_term(wider, self.encoder.vars))
+                if check(solver, self.what) is Answer.UNSAT:
+                    cube = wider
+                solver.pop()
+            widened.append(Found(item.point, cube))
+        return widened
 
     def irredundant(self, found: list[Found]) -> list[Found]:
         """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
@@ -280,6 +287,38 @@ class ClassSearch:
         return cube.replace(dim, (lo, ends[low]))
 
 
+def cover_union(searches: Iterable[ClassSearch], max_classes: int, what: str,
+                progress: Step | None = None) -> tuple[list[Found], str]:
+    """Cover the union of the searches' targets, one after the other, with up to
+    `max_classes` cubes in all; then simplify them together. Returns the cubes and why the
+    cover is partial ("" if it is whole). A flow outside the cubes found is enough to know
+    more exist: it is never widened."""
+    found: list[Found] = []
+    reason = ""
+    first: ClassSearch | None = None
+    contributing = 0
+    try:
+        for search in searches:
+            first = first or search
+            before = len(found)
+            while check(search.finder, search.what) is Answer.SAT:
+                if len(found) == max_classes:
+                    reason = (f"{what}: listing stopped at --max-classes {max_classes}; more classes exist"
+                              if max_classes else f"{what}: not listed (--max-classes 0)")
+                    break
+                found.append(search._next())
+                if progress is not None:
+                    progress(f"listing {what}, classes found:", len(found), None)
+            contributing += len(found) > before
+            if reason:
+                break
+        if first is not None:
+            found = first.simplify(first.rejoin(merge(found, first.encoder.universe)) if contributing > 1 else found)
+    except Undecided as exc:
+        reason = f"listing incomplete: {exc}"
+    return found, reason
+
+
 def _with_values(cube: Cube, dim: str, chosen: list, values: tuple) -> Cube:
     return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
@@ -328,9 +367,12 @@ def _join(a: Cube, b: Cube, universe) -> Cube | None:
     if len(differing) != 1:
         return None
     dim = differing[0]
-    if dim.endswith(".kind"):
-        return None  # a region is of pods or of addresses; "any" only when nothing else is said
     x, y = da[dim], db[dim]
+    if dim.endswith(".kind"):
+        # A region is of pods or of addresses; "any" only when nothing else is said of that end.
+        side = dim.split(".")[0] + "."
+        if any(d.startswith(side) and d != dim for d in da):
+            return None
     if isinstance(x, tuple):
         if max(x[0], y[0]) > min(x[1], y[1]) + 1:
             return None

@@ -18,7 +18,7 @@ class Answer(Enum):
 
 def make_solver(ctx: z3.Context, timeout_ms: int) -> z3.Solver:
     """A solver in the analysis' own context, so no earlier analysis can change its answers."""
-    solver = z3.Solver(ctx=ctx)
+    solver = z3.SimpleSolver(ctx=ctx)
     solver.set("random_seed", 0)
     solver.set("timeout", int(timeout_ms))
     return solver
