@@ -247,7 +247,7 @@ def _progress(output: Output) -> Step | None:
 
 R = TypeVar("R")
 # Applied to a result after the analysis, so never part of a cache key; every other option is.
-_NOT_IN_KEY = frozenset({"output", "report", "fail_on", "no_cache", "cache_dir", "ctx"})
+_NOT_IN_KEY = frozenset({"output", "report", "fail_on", "no_cache", "cache_dir"})
 
 
 def _result_cache(params: Mapping[str, object]) -> ResultCache | None:
