@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -294,6 +295,7 @@ def main() -> None:
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument("--keep", type=Path, help="generate the topology into this directory and keep it")
     args = parser.parse_args()
+    os.environ["NPDIFF_NO_CACHE"] = "1"   # time the analysis, never a cached result
 
     python = sys.executable
     npdiff_ver = npdiff_version(python)

@@ -112,6 +112,10 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="npdiff-bench-"))
+    # A result cache of this run alone: the first PR diff misses it, the second hits it.
+    results = Path(tempfile.mkdtemp(prefix="npdiff-bench-cache-"))
+    os.environ["NPDIFF_CACHE_DIR"] = str(results)
+    os.environ.pop("NPDIFF_NO_CACHE", None)
     try:
         repo, pr = scratch / "repo", scratch / "repo-pr"
         generate(args.generator, repo, "--policies", str(args.policies), "--namespaces", str(args.namespaces),
@@ -150,6 +154,7 @@ def main() -> None:
         print("|---|---|---|---|")
         print("\n".join(rows))
     finally:
+        shutil.rmtree(results, ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO
+from typing import TYPE_CHECKING, BinaryIO, Optional, TextIO, TypeVar
 
 import typer
 
@@ -25,6 +25,8 @@ from npdiff.model.result import DiffResult, Verdict
 from npdiff.progress import Progress, Step
 
 if TYPE_CHECKING:
+    from npdiff.cache import ResultCache
+    from npdiff.load.sources import Input
     from npdiff.model.finding import Finding
     from npdiff.model.invariant import InvariantReview
     from npdiff.model.inventory import Inventory
@@ -128,6 +130,12 @@ InvariantsOpt = typer.Option(None, "--invariants", metavar="FILE",
 PresetOpt = typer.Option([], "--preset", metavar="NAME",
                          help="A common invariant without a file: default-deny, dns or "
                               "no-cross-namespace (repeatable; README, \"Presets\").")
+NoCacheOpt = typer.Option(False, "--no-cache",
+                          help="Neither read nor store results in the result cache (README, \"Cache\"; "
+                               "also NPDIFF_NO_CACHE=1).")
+CacheDirOpt = typer.Option(None, "--cache-dir", metavar="DIR",
+                           help="Directory of the result cache (default: $NPDIFF_CACHE_DIR, "
+                                "$XDG_CACHE_HOME/npdiff or ~/.cache/npdiff).")
 
 
 def _namespace_name(text: str) -> str:
@@ -217,10 +225,67 @@ def _load(paths: Sequence, semantics: Semantics, progress: Step | None = None):
     return loaded
 
 
+def _read(paths: Sequence) -> Input:
+    from npdiff.load.sources import read_input
+
+    return read_input(paths, _environment().stdin)
+
+
+def _parse(read: Input, semantics: Semantics, progress: Step | None = None):
+    from npdiff.load import load_input
+
+    return load_input(read, semantics, progress)
+
+
 def _progress(output: Output) -> Step | None:
     """Progress only for people: on a terminal, and never beside a machine format."""
     progress = _environment().progress
     return progress.step if progress.active and output is Output.text else None
+
+
+# -- the result cache (README, "Cache") ---------------------------------------------------------
+
+R = TypeVar("R")
+# Applied to a result after the analysis, so never part of a cache key; every other option is.
+_NOT_IN_KEY = frozenset({"output", "report", "fail_on", "no_cache", "cache_dir"})
+
+
+def _result_cache(params: Mapping[str, object]) -> ResultCache | None:
+    from npdiff import cache
+
+    if params.get("no_cache") or os.environ.get("NPDIFF_NO_CACHE", "") not in ("", "0"):
+        return None
+    folder = params.get("cache_dir") or cache.directory(os.environ)
+    return cache.ResultCache.open(Path(folder)) if folder else None
+
+
+def _unknown_answers() -> int:
+    # Read without importing the solver (and z3) when no check ran: a cache hit runs none.
+    solver = sys.modules.get("npdiff.encode.solver")
+    return solver.unknown_answers() if solver is not None else 0
+
+
+def _cached(command: str, ctx: typer.Context, inputs: Sequence[tuple[str, Input | None]],
+            analyse: Callable[[], tuple[tuple[Diagnostic, ...], R]], kind: type,
+            decided: Callable[[R], bool]) -> R:
+    """The result of `analyse()`, which writes its own diagnostics, or the one it gave an
+    earlier run on the same inputs and options, whose diagnostics are written again. Only
+    decided answers are stored: never input errors, budgets run out or interrupted runs."""
+    from npdiff import cache
+
+    store = _result_cache(ctx.params)
+    if store is None or any(read is not None and read.problems for _, read in inputs):
+        return analyse()[1]
+    entry = cache.key(command, {k: v for k, v in ctx.params.items() if k not in _NOT_IN_KEY}, inputs)
+    hit = store.get(entry)
+    if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[1], kind):
+        _write_diagnostics(hit[0])
+        return hit[1]
+    unknown = _unknown_answers()
+    warnings, result = analyse()
+    if decided(result) and _unknown_answers() == unknown:
+        store.put(entry, (tuple(warnings), result))
+    return result
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -228,6 +293,7 @@ def _progress(output: Output) -> Step | None:
 @app.command("diff")
 @with_semantics
 def diff_command(
+    ctx: typer.Context,
     old: str = typer.Argument(..., metavar="OLD", help="Old policy set: a file, a directory, REV:PATH (git), "
                                                        "or - for stdin; with --base, the working-tree PATH."),
     new: Optional[str] = typer.Argument(None, metavar="NEW", help="New policy set: a file, a directory, "
@@ -253,6 +319,8 @@ def diff_command(
                                              "(from OLD, NEW and --cluster)."),
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
+    no_cache: bool = NoCacheOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
     *,
     semantics: Semantics,
 ) -> None:
@@ -261,10 +329,6 @@ def diff_command(
     With --base REV, OLD is PATH at git revision REV and NEW is PATH in the working tree.
     With --invariants or --preset, also report the invariants the change breaks (exit 1)
     or repairs."""
-    from npdiff.analyse.diff import diff
-    from npdiff.analyse.inventory_lint import inventory_warnings
-    from npdiff.analyse.workloads import with_inventory
-    from npdiff.model.inventory import Inventory
     from npdiff.report import formats
 
     old, new = _sides(old, new, base)
@@ -275,27 +339,43 @@ def diff_command(
     if cluster == "-" and (invariants == "-" or "-" in (old, new)):
         raise typer.BadParameter("standard input (-) can be read only once")
     progress = _progress(output)
-    (before, after), checks, dump = _collect(lambda: _load_both(old, new, semantics, progress),
-                                             lambda: _load_checks(invariants, preset, semantics),
-                                             lambda: _load_cluster(cluster, semantics))
-    # The cluster is both sides' starting point; an input's own objects replace its objects.
-    old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
-    warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
-                            | set(dump.diagnostics)
-                            | set(inventory_warnings([(before.policy_set, old_inventory),
-                                                      (after.policy_set, new_inventory)], inventory_only))))
-    _write_diagnostics(warnings)
-    pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
-    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
-                  local=not plain, progress=progress, inventory_pods=pods)
-    if old_inventory != Inventory() or new_inventory != Inventory():
-        result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
-                                semantics, inventory_only)
-    result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
-    if checks.invariants:
-        from npdiff.analyse.verify import review
-        result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
-                                                   semantics, max_classes=max_classes))
+    inputs = [("old", _read([old])), ("new", _read([new])),
+              ("invariants", _read_invariants(invariants)), ("cluster", _read([cluster]) if cluster else None)]
+
+    def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
+        from npdiff.analyse.diff import diff
+        from npdiff.analyse.inventory_lint import inventory_warnings
+        from npdiff.analyse.workloads import with_inventory
+        from npdiff.model.inventory import Inventory
+
+        (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
+        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress),
+                                               lambda: _parse(new_read, semantics, progress),
+                                               lambda: _load_checks(invariants_read, preset, semantics),
+                                               lambda: _load_cluster(cluster_read, cluster, semantics))
+        # The cluster is both sides' starting point; an input's own objects replace its objects.
+        old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
+        warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
+                                | set(dump.diagnostics)
+                                | set(inventory_warnings([(before.policy_set, old_inventory),
+                                                          (after.policy_set, new_inventory)], inventory_only))))
+        _write_diagnostics(warnings)
+        pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
+        result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
+                      local=not plain, progress=progress, inventory_pods=pods)
+        if old_inventory != Inventory() or new_inventory != Inventory():
+            result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
+                                    semantics, inventory_only)
+        result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+        if checks.invariants:
+            from npdiff.analyse.verify import review
+            result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
+                                                       semantics, max_classes=max_classes))
+        return warnings, result
+
+    result = _cached("diff", ctx, inputs, analyse, DiffResult,
+                     decided=lambda r: r.verdict is not Verdict.UNDECIDED
+                     and not (r.invariants is not None and r.invariants.undecided))
     _emit(output.value, targets, lambda name, colour: formats.DIFF[name](result, colour))
     raise typer.Exit(_review_exit(_diff_exit(result, fail_on), result.invariants, fail_on))
 
@@ -312,19 +392,6 @@ def _sides(old: str, new: Optional[str], base: Optional[str]) -> tuple:
         raise typer.BadParameter("with --base, PATH is a working-tree path, not -")
     from npdiff.load.git import base_path
     return base_path(base, old), old
-
-
-def _load_both(old, new, semantics: Semantics, progress: Step | None = None):
-    errors: list[Diagnostic] = []
-    loaded = []
-    for path in (old, new):
-        try:
-            loaded.append(_load([path], semantics, progress))
-        except InputError as exc:
-            errors.extend(exc.diagnostics)
-    if errors:
-        raise InputError(errors)
-    return loaded
 
 
 def _diff_exit(result: DiffResult, fail_on: FailOn = FailOn.any) -> ExitStatus:
@@ -393,13 +460,13 @@ def _write_atomically(files: Sequence[tuple[Path, str]]) -> None:
         raise ReportError(f"cannot write report {current}: {exc.strerror or exc}") from None
 
 
-def _load_cluster(path: Optional[str], semantics: Semantics):
-    from npdiff.load import Loaded, load_cluster
+def _load_cluster(read: Input | None, path: Optional[str], semantics: Semantics):
+    from npdiff.load import Loaded, cluster_of
     from npdiff.model import PolicySet
 
-    if path is None:
+    if read is None or path is None:
         return Loaded(PolicySet(), ())
-    return load_cluster(path, semantics, stdin=_environment().stdin)
+    return cluster_of(read, path, semantics)
 
 
 def _inventory_pods(old: Inventory, new: Inventory):
@@ -433,12 +500,18 @@ def _check_stdin(paths: Sequence[str], invariants: Optional[str]) -> None:
         raise typer.BadParameter("standard input (-) can be read only once")
 
 
-def _load_checks(invariants: Optional[str], presets: Sequence[Preset], semantics: Semantics):
-    from npdiff.load.invariants import LoadedInvariants, load_invariants
+def _read_invariants(invariants: Optional[str]) -> Input | None:
+    from npdiff.load.sources import read_one
 
-    if invariants is None and not presets:
+    return None if invariants is None else read_one(invariants, _environment().stdin)
+
+
+def _load_checks(read: Input | None, presets: Sequence[Preset], semantics: Semantics):
+    from npdiff.load.invariants import LoadedInvariants, invariants_of
+
+    if read is None and not presets:
         return LoadedInvariants((), ())
-    return load_invariants(invariants, [p.value for p in presets], semantics, stdin=_environment().stdin)
+    return invariants_of(read, [p.value for p in presets], semantics)
 
 
 def _review_exit(code: ExitStatus, review: InvariantReview | None, fail_on: FailOn = FailOn.any) -> ExitStatus:
@@ -456,6 +529,7 @@ def _review_exit(code: ExitStatus, review: InvariantReview | None, fail_on: Fail
 @app.command("verify")
 @with_semantics
 def verify_command(
+    ctx: typer.Context,
     policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     invariants: Optional[str] = InvariantsOpt,
     preset: list[Preset] = PresetOpt,
@@ -464,12 +538,13 @@ def verify_command(
     max_classes: int = typer.Option(100, "--max-classes", min=0,
                                     help="Stop listing violating flow classes after this many per "
                                          "invariant; the status stays exact (0: the status alone)."),
+    no_cache: bool = NoCacheOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
     *,
     semantics: Semantics,
 ) -> None:
     """Prove invariants about who may talk to whom (exit 0), or refute them with a witness (exit 1)."""
-    from npdiff.analyse.verify import verify
-    from npdiff.model.invariant import InvariantStatus
+    from npdiff.model.invariant import InvariantStatus, VerifyResult
     from npdiff.report import formats
 
     if invariants is None and not preset:
@@ -482,13 +557,22 @@ def verify_command(
         raise typer.BadParameter("standard input (-) can be read only once")
     _check_stdin(policies, invariants)
     progress = _progress(output)
-    loaded, checks = _collect(lambda: _load(policies, semantics, progress),
-                              lambda: _load_checks(invariants, preset, semantics))
-    warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
-    _write_diagnostics(warnings)
-    result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes,
-                    progress=progress)
-    result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+    inputs = [("policies", _read(policies)), ("invariants", _read_invariants(invariants))]
+
+    def analyse() -> tuple[tuple[Diagnostic, ...], VerifyResult]:
+        from npdiff.analyse.verify import verify
+
+        (_, policies_read), (_, invariants_read) = inputs
+        loaded, checks = _collect(lambda: _parse(policies_read, semantics, progress),
+                                  lambda: _load_checks(invariants_read, preset, semantics))
+        warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
+        _write_diagnostics(warnings)
+        result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes,
+                        progress=progress)
+        return warnings, replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+
+    result = _cached("verify", ctx, inputs, analyse, VerifyResult,
+                     decided=lambda r: r.verdict is not InvariantStatus.UNDECIDED)
     _emit(output.value, targets, lambda name, colour: formats.VERIFY[name](result, colour))
     raise typer.Exit({InvariantStatus.PROVEN: ExitStatus.OK, InvariantStatus.VIOLATED: ExitStatus.FINDINGS,
                       InvariantStatus.UNDECIDED: ExitStatus.UNDECIDED}[result.verdict])
@@ -542,26 +626,37 @@ def eval_command(
 @app.command("audit")
 @with_semantics
 def audit_command(
+    ctx: typer.Context,
     policies: list[str] = typer.Argument(..., metavar="POLICIES...", help="Policy files or directories (- for stdin)."),
     output: Output = OutputOpt,
     fail_on: list[str] = typer.Option(["warning"], "--fail-on", metavar="ID|SEVERITY",
                                       help="Exit 1 on findings with this id, or of this severity or "
                                            "above (info, warning, error); repeatable or comma-separated."),
+    no_cache: bool = NoCacheOpt,
+    cache_dir: Optional[Path] = CacheDirOpt,
     *,
     semantics: Semantics,
 ) -> None:
     """Find redundant, shadowed and ineffective rules and policies, and the classic pitfalls."""
-    from npdiff.analyse.audit import audit
-    from npdiff.analyse.audit_inventory import audit_inventory
+    from npdiff.model.finding import AuditResult
     from npdiff.report import audit_json, audit_text
 
     failing = _fail_on(fail_on)
     if policies.count("-") > 1:
         raise typer.BadParameter("standard input (-) can be read only once")
-    loaded = _load(policies, semantics)
-    _write_diagnostics(loaded.diagnostics)
-    result = audit(loaded.policy_set, semantics, audit_inventory(loaded.inventory))
-    result = replace(result, warnings=tuple(d for d in loaded.diagnostics if d.severity is not Severity.NOTE))
+    inputs = [("policies", _read(policies))]
+
+    def analyse() -> tuple[tuple[Diagnostic, ...], AuditResult]:
+        from npdiff.analyse.audit import audit
+        from npdiff.analyse.audit_inventory import audit_inventory
+
+        loaded = _parse(inputs[0][1], semantics)
+        _write_diagnostics(loaded.diagnostics)
+        result = audit(loaded.policy_set, semantics, audit_inventory(loaded.inventory))
+        return loaded.diagnostics, replace(result, warnings=tuple(d for d in loaded.diagnostics
+                                                                 if d.severity is not Severity.NOTE))
+
+    result = _cached("audit", ctx, inputs, analyse, AuditResult, decided=lambda r: not r.undecided)
     env = _environment()
     env.stdout.write(audit_json.render(result) if output is Output.json
                      else audit_text.render(result, colour=env.colour))

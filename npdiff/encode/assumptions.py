@@ -16,7 +16,7 @@ from collections.abc import Hashable, Sequence
 import z3
 
 from npdiff.encode.encoder import Encoder, conjunction, disjunction
-from npdiff.encode.solver import Answer, Undecided, make_solver
+from npdiff.encode.solver import Answer, make_solver, undecided
 from npdiff.encode.variables import LOCAL_NODE, POD
 from npdiff.model import NetworkPolicy, Rule
 from npdiff.model.dns import DNS_PORT
@@ -287,4 +287,4 @@ def check_with(solver: z3.Solver, assumptions: list[z3.BoolRef], what: str) -> A
         return Answer.SAT
     if result == z3.Z3_L_FALSE:
         return Answer.UNSAT
-    raise Undecided(f"{what}: solver answered unknown ({solver.reason_unknown()})")
+    raise undecided(what, solver)

@@ -11,6 +11,23 @@ class Undecided(Exception):
     """A check returned unknown or ran out of its budget; the question stays open."""
 
 
+_unknown_answers = 0
+
+
+def unknown_answers() -> int:
+    """How many checks in this process answered unknown. Some callers turn an unknown answer
+    into a shorter explanation rather than an undecided verdict; the result cache must still
+    not keep an answer that another run, given more time, could make longer."""
+    return _unknown_answers
+
+
+def undecided(what: str, solver: z3.Solver) -> Undecided:
+    """The exception for an unknown answer to the question `what`, counted."""
+    global _unknown_answers
+    _unknown_answers += 1
+    return Undecided(f"{what}: solver answered unknown ({solver.reason_unknown()})")
+
+
 class Answer(Enum):
     SAT = "sat"
     UNSAT = "unsat"
@@ -31,4 +48,4 @@ def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = N
         return Answer.SAT
     if result == z3.unsat:
         return Answer.UNSAT
-    raise Undecided(f"{what}: solver answered unknown ({solver.reason_unknown()})")
+    raise undecided(what, solver)

@@ -20,7 +20,7 @@ from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
-from npdiff.load.sources import read_sources
+from npdiff.load.sources import Input, read_input
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from npdiff.load.git import RevisionPath
     from npdiff.progress import Step
 
-__all__ = ["Loaded", "load_cluster", "load_flows", "load_policy_set", "parse_flow"]
+__all__ = ["Loaded", "cluster_of", "load_cluster", "load_flows", "load_input", "load_policy_set",
+           "parse_flow"]
 
 
 @dataclass(frozen=True)
@@ -98,14 +99,24 @@ def load_policy_set(
 
     Raises InputError carrying every error found in every source.
     """
+    return load_input(read_input(paths, stdin), semantics, progress)
+
+
+def load_input(read: Input, semantics: Semantics, progress: Step | None = None) -> Loaded:
+    """Every NetworkPolicy in sources already read; InputError as `load_policy_set`."""
     with _without_cycle_collection():
-        return _load(paths, semantics, stdin, progress)
+        return _load(read, semantics, progress)
 
 
 def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
     """The Namespaces and workloads of a cluster dump (`--cluster`); its policies, if any,
     are left out with a note: policies come from the sides compared."""
-    loaded = load_policy_set([path], semantics, stdin)
+    return cluster_of(read_input([path], stdin), path, semantics)
+
+
+def cluster_of(read: Input, path: str, semantics: Semantics) -> Loaded:
+    """`load_cluster` of the dump at `path`, already read."""
+    loaded = load_input(read, semantics)
     notes = list(loaded.diagnostics)
     policies = loaded.policy_set.policies
     if policies:
@@ -116,15 +127,14 @@ def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None)
     return Loaded(PolicySet(), tuple(sorted(notes)), loaded.inventory)
 
 
-def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: BinaryIO | None,
-          progress: Step | None) -> Loaded:
-    found: list[Diagnostic] = []
+def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
+    found: list[Diagnostic] = list(read.problems)
     policies: list[NetworkPolicy] = []
     objects: list[SourceObject] = []
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
-    sources = read_sources(paths, stdin, found)
+    sources = read.sources
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))

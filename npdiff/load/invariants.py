@@ -30,7 +30,7 @@ from npdiff.load.fields import Fields, child, describe, item
 from npdiff.load.lined import LinedList, LinedMap
 from npdiff.load.networkpolicy import read_ip_block, read_port
 from npdiff.load.selectors import parse_selector
-from npdiff.load.sources import read_file, read_stdin
+from npdiff.load.sources import Input, read_one
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import Diagnostic, InputError, PortSpec, Semantics, Severity, Span
 from npdiff.model.flow import METADATA_NAME
@@ -351,16 +351,19 @@ def load_invariants(path: str | None, presets: Sequence[str], semantics: Semanti
                     stdin: BinaryIO | None = None) -> LoadedInvariants:
     """The invariants of the file at `path` (`-`: stdin; None: no file) and the presets
     named in `presets` or configured in the file. Raises InputError with every error."""
-    found: list[Diagnostic] = []
+    return invariants_of(None if path is None else read_one(path, stdin), presets, semantics)
+
+
+def invariants_of(read: Input | None, presets: Sequence[str], semantics: Semantics) -> LoadedInvariants:
+    """`load_invariants` of a file already read (None: no file)."""
+    found: list[Diagnostic] = list(read.problems) if read is not None else []
     reader: _InvariantReader | None = None
-    if path is not None:
-        source = read_stdin(stdin, found) if path == "-" else read_file(path, path, found)
-        if source is not None:
-            reader = _InvariantReader(Sink(source.name, found), semantics)
-            for document in read_documents(source, reader.sink):
-                reader.document(document.value, document.line)
-            if reader.sink.errors == 0 and not reader.invariants and not reader.presets:
-                reader.sink.error(0, E_STRUCTURE, "", "the file lists no invariants and no presets")
+    for source in read.sources if read is not None else ():   # one file at most
+        reader = _InvariantReader(Sink(source.name, found), semantics)
+        for document in read_documents(source, reader.sink):
+            reader.document(document.value, document.line)
+        if reader.sink.errors == 0 and not reader.invariants and not reader.presets:
+            reader.sink.error(0, E_STRUCTURE, "", "the file lists no invariants and no presets")
     invariants = list(reader.invariants) if reader else []
     configured = reader.presets if reader else {}
     for name in sorted(set(presets) | set(configured)):

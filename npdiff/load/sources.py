@@ -1,6 +1,9 @@
 """Turning command-line paths into named byte strings: files, directory trees, stdin and
 git revisions (`REV:PATH`, read by `npdiff.load.git`).
 
+Every input is read whole before anything is parsed (`read_input`), so that the result
+cache can hash exactly the bytes that would be analysed.
+
 Names are shown as the user wrote the path (`old/a.yaml` for the argument `old`), so
 messages and reports are the same on every machine.
 """
@@ -44,9 +47,20 @@ def _too_large(out: list[Diagnostic], name: str) -> None:
     _error(out, name, f"larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to read it")
 
 
-def _read_stream(stream: BinaryIO, name: str, out: list[Diagnostic]) -> Source | None:
+@dataclass(frozen=True)
+class Input:
+    """What one command-line input read: its sources in order, and the E-IO errors met."""
+
+    sources: tuple[Source, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def _read_stream(stream: BinaryIO, name: str, out: list[Diagnostic], size: int = MAX_BYTES) -> Source | None:
     # Read one byte past the cap so that an oversized input is refused, never truncated.
-    data = stream.read(MAX_BYTES + 1)
+    # `size` (a regular file's) spares allocating the whole cap for every small file.
+    data = stream.read(min(size, MAX_BYTES) + 1)
+    if size < len(data) <= MAX_BYTES:   # the file grew while it was read
+        data += stream.read(MAX_BYTES + 1 - len(data))
     if len(data) > MAX_BYTES:
         _too_large(out, name)
         return None
@@ -57,10 +71,12 @@ def read_file(path: str, name: str, out: list[Diagnostic]) -> Source | None:
     try:
         with open(path, "rb") as stream:
             info = os.fstat(stream.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:
+            if not stat.S_ISREG(info.st_mode):
+                return _read_stream(stream, name, out)
+            if info.st_size > MAX_BYTES:
                 _too_large(out, name)
                 return None
-            return _read_stream(stream, name, out)
+            return _read_stream(stream, name, out, info.st_size)
     except FileNotFoundError:
         _error(out, name, "no such file or directory")
     except IsADirectoryError:
@@ -157,3 +173,17 @@ def read_sources(
         if source is not None:
             sources.append(source)
     return sources
+
+
+def read_input(paths: Sequence[str | RevisionPath], stdin: BinaryIO | None) -> Input:
+    """`read_sources` as one record: the bytes of every source and the problems met."""
+    problems: list[Diagnostic] = []
+    sources = read_sources(paths, stdin, problems)
+    return Input(tuple(sources), tuple(problems))
+
+
+def read_one(path: str, stdin: BinaryIO | None) -> Input:
+    """A single file (`-`: stdin), never a directory or a revision: an invariants file."""
+    problems: list[Diagnostic] = []
+    source = read_stdin(stdin, problems) if path == "-" else read_file(path, path, problems)
+    return Input(() if source is None else (source,), tuple(problems))
