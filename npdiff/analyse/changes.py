@@ -22,7 +22,7 @@ def object_changes(old: PolicySet, new: PolicySet) -> tuple[ObjectChange, ...]:
             changes.append(_change(after[key], "added"))
         elif key not in after:
             changes.append(_change(before[key], "removed"))
-        else:
+        elif before[key].body != after[key].body:  # equal bodies are equal as authored: the common case
             fields = changed_fields(authored(before[key].body), authored(after[key].body))
             if fields:
                 changes.append(_change(after[key], "modified", fields))

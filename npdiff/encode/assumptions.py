@@ -15,7 +15,8 @@ from collections.abc import Hashable, Sequence
 
 import z3
 
-from npdiff.encode.encoder import Encoder, conjunction, disjunction
+from npdiff.encode.encoder import Encoder
+from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.solver import Answer, make_solver, undecided
 from npdiff.encode.variables import LOCAL_NODE, POD
 from npdiff.model import NetworkPolicy, Rule

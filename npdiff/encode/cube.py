@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.universe import ABSENT, Universe
 from npdiff.encode.variables import ADDRESS, POD, FlowVars
 from npdiff.model import Address, Flow, NamedPort, Pod, Semantics
@@ -69,8 +70,7 @@ def point_of(model: z3.ModelRef, v: FlowVars) -> dict[str, int | bool]:
 
 def cube_term(cube: Cube, v: FlowVars) -> z3.BoolRef:
     variables = dimension_vars(v)
-    terms = [dim_term(variables[dim], value) for dim, value in cube.dims]
-    return z3.And(terms, v.ctx) if terms else z3.BoolVal(True, v.ctx)
+    return conjunction([dim_term(variables[dim], value) for dim, value in cube.dims], v.ctx)
 
 
 def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:
@@ -96,12 +96,34 @@ def equals(var: z3.ExprRef, value: int | bool) -> z3.BoolRef:
 
 
 def one_of(var: z3.ExprRef, values) -> z3.BoolRef:
-    """`var` takes one of `values` (false when there are none)."""
-    terms = [equals(var, v) for v in sorted(values)]
-    if not terms:
-        return z3.BoolVal(False, var.ctx)
-    args = (z3.Ast * len(terms))(*(t.as_ast() for t in terms))
-    return z3.BoolRef(z3.Z3_mk_or(var.ctx.ref(), len(terms), args), var.ctx)
+    """`var` takes one of `values` (false when there are none). Runs of consecutive
+    integers become one range ("every namespace but one" is two ranges, not 200 equations)."""
+    ordered = sorted(values)
+    if ordered and not isinstance(ordered[0], bool):
+        terms = [equals(var, lo) if hi == lo else _range(var, lo, hi) for lo, hi in _runs(ordered)]
+    else:
+        terms = [equals(var, v) for v in ordered]
+    return terms[0] if len(terms) == 1 else disjunction(terms, var.ctx)
+
+
+def _runs(ordered: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for value in ordered:
+        if runs and value == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
+
+
+def _range(var: z3.ExprRef, lo: int, hi: int) -> z3.BoolRef:
+    ctx = var.ctx
+    sort = var.sort().ast
+
+    def const(value: int) -> z3.Ast:
+        return z3.Z3_mk_int64(ctx.ref(), value, sort)
+    return conjunction([z3.BoolRef(z3.Z3_mk_ge(ctx.ref(), var.as_ast(), const(lo)), ctx),
+                        z3.BoolRef(z3.Z3_mk_le(ctx.ref(), var.as_ast(), const(hi)), ctx)], ctx)
 
 
 def endpoint_dims(side: str, point: dict[str, int | bool], universe: Universe,

@@ -15,31 +15,13 @@ import z3
 
 from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.solver import Answer, check, make_solver
+from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
 from npdiff.model.flow import METADATA_NAME, Flow, Pod
 from npdiff.model.policy import PROTOCOLS, Direction
 from npdiff.model.selector import Operator, Requirement
-
-
-def conjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
-    """`z3.And` without its per-argument coercion, which dominates encoding large sets;
-    a term repeated (many policies share a selector) is passed once."""
-    return _connective(z3.Z3_mk_and, terms, ctx, True)
-
-
-def disjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
-    """`z3.Or`, likewise."""
-    return _connective(z3.Z3_mk_or, terms, ctx, False)
-
-
-def _connective(make, terms: list[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:
-    unique = list({t.get_id(): t for t in terms}.values())
-    if not unique:
-        return z3.BoolVal(empty, ctx)
-    args = (z3.Ast * len(unique))(*(t.as_ast() for t in unique))
-    return z3.BoolRef(make(ctx.ref(), len(unique), args), ctx)
 
 
 @dataclass(frozen=True)
