@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
+from npdiff.load.block_yaml import read_block
 from npdiff.load.codes import E_IO, E_YAML, Sink
 from npdiff.load.lined import LinedList, LinedMap
 from npdiff.load.sources import Source
@@ -244,15 +245,21 @@ def _join_surrogates(match: re.Match[str]) -> str:
     return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
-def read_documents(source: Source, sink: Sink) -> list[Document]:
+def read_documents(source: Source, sink: Sink, fast: bool = True) -> list[Document]:
     """The non-empty documents of a source; errors go to `sink`.
 
     Documents completed before a fatal error are still returned, so that their own
-    problems are reported in the same run.
+    problems are reported in the same run. `fast` first tries the line-based reader of
+    plain block YAML (`block_yaml`), which returns the same documents or declines;
+    tests turn it off to compare.
     """
     text = decode(source, sink)
     if text is None:
         return []
+    if fast and not source.is_json:
+        documents = read_block(text)
+        if documents is not None:
+            return documents
     if source.is_json:
         # JSON forbids raw tabs inside strings, so every tab is whitespace; YAML would
         # reject tabs used for indentation.
