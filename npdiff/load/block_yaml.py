@@ -73,6 +73,7 @@ class _Frame:
 
 
 def _scalar(match: re.Match[str], first: int) -> Any:
+    """The value of a plain, single- or double-quoted scalar matched from group `first`."""
     plain, single, double = match.group(first, first + 1, first + 2)
     if plain is not None:
         tag, value = plain_scalar(plain, False)
@@ -161,6 +162,7 @@ class _Reader:
         # libyaml refuses `...` before the first document, and wants every document
         # after the first to begin with `---`.
         started = between = False
+        stack = self.stack
         for number, line in enumerate(text.split("\n"), 1):
             shape = _SHAPES.get(line)
             if shape is None:
@@ -177,27 +179,43 @@ class _Reader:
                 raise _Decline
             started = True
             dashes, col, key, kind, value = shape  # type: ignore[misc]
-            for dash in dashes:
-                self._entry(dash, number)
-            if col < 0:
-                continue
-            if key is _NO_KEY:
-                self._fill(self.stack[-1], self._value(kind, value, number), number)
+            if dashes:
+                for dash in dashes:
+                    self._entry(dash, number)
+                if col < 0:
+                    continue
+                if key is _NO_KEY:
+                    self._fill(stack[-1], self._value(kind, value, number), number)
+                    continue
+            top = stack[-1] if stack else None
+            if top is not None and top.col == col and top.is_map and not top.pending:
+                mapping = top.node   # the next key of the same mapping: most lines
             else:
-                self._key(col, key, kind, value, number)
+                top, mapping = self._key_frame(self._unwind(col), col, number)
+            if key in mapping:
+                raise _Decline
+            if kind == _PENDING:
+                top.pending = True
+                top.key = key
+                top.line = number
+            else:
+                mapping[key] = value if kind == _SCALAR else self._value(kind, value, number)
+                mapping.key_lines[key] = number
         self._end_document()
         return self.documents
 
     def _end_document(self) -> None:
         stack = self.stack
         while stack:
-            self._close(stack.pop())
+            self._settle(stack.pop())
         if self.root is not None:
             self.documents.append(Document(self.root, self.root_line))
         self.root = None
 
-    def _close(self, frame: _Frame) -> None:
+    def _settle(self, frame: _Frame) -> None:
+        """A key or entry still waiting for its value when the next line is not it: null."""
         if frame.pending:
+            frame.pending = False
             node = frame.node
             if frame.is_map:
                 node[frame.key] = None
@@ -207,6 +225,7 @@ class _Reader:
                 node.item_lines.append(frame.line)
 
     def _value(self, kind: int, value: Any, line: int) -> Any:
+        """A scalar as read, or a new `{}` or `[]` at `line`."""
         if kind == _SCALAR:
             return value
         if len(self.stack) >= MAX_DEPTH:
@@ -217,7 +236,7 @@ class _Reader:
         """The innermost frame left once those more indented than `col` are closed."""
         stack = self.stack
         while stack and stack[-1].col > col:
-            self._close(stack.pop())
+            self._settle(stack.pop())
         return stack[-1] if stack else None
 
     def _open(self, parent: _Frame | None, node: LinedMap | LinedList, col: int,
@@ -252,7 +271,7 @@ class _Reader:
         if top is None:
             frame = self._open(None, LinedList(line), col, line)
         elif not top.is_map and top.col == col:
-            self._close(top)
+            self._settle(top)
             frame = top
         elif top.pending and (top.col < col or (top.is_map and top.col == col)):
             frame = self._open(top, LinedList(line), col, line, top.col == col)
@@ -261,29 +280,18 @@ class _Reader:
         frame.pending = True
         frame.line = line
 
-    def _key(self, col: int, key: Any, kind: int, value: Any, line: int) -> None:
-        """`key:` at `col`, with its value or (_PENDING) without."""
-        top = self._unwind(col)
+    def _key_frame(self, top: _Frame | None, col: int, line: int) -> tuple[_Frame, LinedMap]:
+        """The frame of the mapping that a key at `col` belongs to; `top` is the innermost
+        frame not more indented than the key."""
         if top is not None and top.col == col:
             if not top.is_map:
                 if not top.indentless:
                     raise _Decline
-                self._close(self.stack.pop())
+                self._settle(self.stack.pop())
                 top = self.stack[-1]
-            self._close(top)
-            top.pending = False
-            mapping = top.node
+            self._settle(top)
         elif top is None or top.pending:
-            mapping = self._open(top, LinedMap(line), col, line).node
-            top = self.stack[-1]
+            top = self._open(top, LinedMap(line), col, line)
         else:
             raise _Decline
-        if key in mapping:
-            raise _Decline
-        if kind == _PENDING:
-            top.pending = True
-            top.key = key
-            top.line = line
-        else:
-            mapping[key] = self._value(kind, value, line)
-            mapping.key_lines[key] = line
+        return top, top.node
