@@ -7,6 +7,7 @@ sure the fast path really accepts the manifests it exists for.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -327,3 +328,15 @@ spec:
 def test_kubectl_style_manifests_take_the_fast_path():
     assert same(KUBECTL_STYLE)
     assert same(KUBECTL_STYLE * 3)
+
+
+@pytest.mark.parametrize("text", [
+    "a:" + " " * 200_000 + "x :\n",
+    "a: x" + " " * 200_000 + ":\n",
+    "- " + "a" * 200_000 + " :\n",
+    "a: '" + "x''" * 100_000 + "\n",
+])
+def test_long_lines_are_read_in_linear_time(text):
+    start = time.perf_counter()
+    read_block(text)
+    assert time.perf_counter() - start < 5

@@ -35,8 +35,10 @@ _PLAIN = (r"(?:[^-?:,\[\]{}#&*!|>'\"%@` ]|-(?=[^ ]))"
           r"(?:[^ :\[\]{}]|:(?=[^ ])| (?=[^ #:\[\]{}]))*")
 _SINGLE = r"'((?:[^']|'')*)'"
 _DOUBLE = r'"([^"\\]*)"'
-_KEY = re.compile(rf"(?:({_PLAIN})|{_SINGLE}|{_DOUBLE}):(?= |$)")
-_VALUE = re.compile(rf" *(?:({_PLAIN})|{_SINGLE}|{_DOUBLE}|(\{{\}}|\[\]))?(?: +#.*| *)")
+# The spaces after a key belong to the key, so that no pattern starts with a run of
+# spaces it could backtrack into (quadratic on a long run).
+_KEY = re.compile(rf"(?:({_PLAIN})|{_SINGLE}|{_DOUBLE}):(?: +|$)")
+_VALUE = re.compile(rf"(?:({_PLAIN})|{_SINGLE}|{_DOUBLE}|(\{{\}}|\[\]))(?: +#.*| *)")
 _MARKER = re.compile(r"(?: +#.*| *)")
 # libyaml drops a key longer than 1024 characters (counted in its own units): stay far below.
 _MAX_KEY = 200
@@ -49,6 +51,7 @@ _END = object()    # `...`
 # dash columns, content column (-1: none), key (or _NO_KEY), value kind, value
 _Shape = tuple[tuple[int, ...], int, Any, int, Any]
 _CACHE_SIZE = 65_536
+_CACHED_LINE = 160   # longer lines rarely repeat, and would make the cache large
 _SHAPES: dict[str, Union[_Shape, object]] = {}
 
 
@@ -107,10 +110,12 @@ def _shape(line: str) -> _Shape | object:
     start = 0
     match = _KEY.match(content)
     if match is not None:
-        if match.end() > _MAX_KEY:
+        start = match.end()
+        if start > _MAX_KEY:
             raise _Decline
         key = _scalar(match, 1)
-        start = match.end()
+        if start == len(content) or content[start] == "#":
+            return tuple(dashes), col, key, _PENDING, None
     elif not dashes:
         raise _Decline   # a scalar alone on its line: multi-line, or not ours
     match = _VALUE.fullmatch(content, start)
@@ -118,20 +123,18 @@ def _shape(line: str) -> _Shape | object:
         raise _Decline
     if match.group(4) is not None:
         return tuple(dashes), col, key, _EMPTY_MAP if match.group(4) == "{}" else _EMPTY_LIST, None
-    if match.group(1, 2, 3) == (None, None, None):
-        if key is _NO_KEY:
-            raise _Decline
-        return tuple(dashes), col, key, _PENDING, None
     return tuple(dashes), col, key, _SCALAR, _scalar(match, 1)
 
 
 def _line_shape(line: str) -> _Shape | object:
+    """The shape of a line, remembered: most lines of a repository repeat verbatim."""
     shape = _SHAPES.get(line)
     if shape is None:
         shape = _shape(line)
-        if len(_SHAPES) >= _CACHE_SIZE:
-            _SHAPES.clear()
-        _SHAPES[line] = shape
+        if len(line) <= _CACHED_LINE:
+            if len(_SHAPES) >= _CACHE_SIZE:
+                _SHAPES.clear()
+            _SHAPES[line] = shape
     return shape
 
 
