@@ -144,7 +144,7 @@ lines = st.one_of(
     st.sampled_from(MARKERS + ["", "  # c"]))
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(lines, max_size=10), st.sampled_from(["", "\n", "\r\n"]))
 def test_assembled_lines_read_the_same(body, end):
     same("\n".join(body) + end)
