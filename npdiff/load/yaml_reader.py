@@ -5,6 +5,9 @@ constructor, so no tag can construct an arbitrary Python object: any tag outside
 YAML core schema is an error. Building from events also lets us refuse hostile input
 early: alias expansion is counted (alias bombs), nesting is capped, duplicate keys and
 non-scalar keys are errors.
+
+Most files are plain block YAML; `block_yaml` reads those several times faster and
+returns the same documents, or declines and leaves the file to the events.
 """
 
 from __future__ import annotations
