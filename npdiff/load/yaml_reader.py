@@ -5,53 +5,31 @@ constructor, so no tag can construct an arbitrary Python object: any tag outside
 YAML core schema is an error. Building from events also lets us refuse hostile input
 early: alias expansion is counted (alias bombs), nesting is capped, duplicate keys and
 non-scalar keys are errors.
+
+Most files are plain block YAML; `block_yaml` reads those several times faster and
+returns the same documents, or declines and leaves the file to the events.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml import events as ev
 
+from npdiff.load.block_yaml import read_block
 from npdiff.load.codes import E_IO, E_YAML, Sink
 from npdiff.load.lined import LinedList, LinedMap
 from npdiff.load.sources import Source
+from npdiff.load.yaml_values import (BYTE_POSITIONS, MAP, MAX_DEPTH, MERGE, SEQ, STR, Document,
+                                     Loader, ScalarError, construct, plain_scalar, short_tag)
 
-try:  # libyaml is an order of magnitude faster; the pure-Python parser is equivalent.
-    from yaml import CSafeLoader as _Loader
-
-    _BYTE_POSITIONS = True
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
-
-    _BYTE_POSITIONS = False
-
-MAX_DEPTH = 128
 # Nodes that aliases may add to one file once expanded: per file, not per document, so
 # that many small bombs in one stream cannot add up to a large one.
 MAX_ALIAS_NODES = 1_000_000
 
-_T = "tag:yaml.org,2002:"
-STR, NULL, BOOL, INT, FLOAT = _T + "str", _T + "null", _T + "bool", _T + "int", _T + "float"
-MERGE, SEQ, MAP = _T + "merge", _T + "seq", _T + "map"
-# Kept as the text written: Kubernetes turns timestamps into strings, and bodies must
-# stay plain, comparable scalars.
-_AS_TEXT = {_T + "timestamp", _T + "value", _T + "binary"}
 _CONTAINER_TAGS = {None, "!", SEQ, MAP}
-_CACHE_SIZE = 65_536
-_YAML_PLAIN: dict[str, tuple[str, Any]] = {}   # plain scalar text -> (tag, value)
-_JSON_PLAIN: dict[str, tuple[str, Any]] = {}
-_JSON_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
-
-
-@dataclass(frozen=True)
-class Document:
-    value: Any
-    line: int
 
 
 class _Abort(Exception):
@@ -77,10 +55,6 @@ class _Frame:
         self.merges: list[tuple[Any, int]] = []
 
 
-def _short(tag: str) -> str:
-    return "!!" + tag[len(_T):] if tag.startswith(_T) else tag
-
-
 def _line(event: ev.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark is not None else 0
 
@@ -88,8 +62,7 @@ def _line(event: ev.Event) -> int:
 class _Builder:
     """Builds one value per document from parser events."""
 
-    def __init__(self, loader: Any, sink: Sink, json_mode: bool) -> None:
-        self.loader = loader
+    def __init__(self, sink: Sink, json_mode: bool) -> None:
         self.sink = sink
         self.json_mode = json_mode
         self.documents: list[Document] = []
@@ -128,53 +101,17 @@ class _Builder:
             self._start_document()
 
     def _scalar(self, event: ev.ScalarEvent) -> tuple[str, Any]:
-        text = event.value
-        tag = event.tag
-        if tag is None and event.implicit[0]:
-            # Plain scalars repeat a lot (keys, protocols, selectors): resolve each text once.
-            cache = _JSON_PLAIN if self.json_mode else _YAML_PLAIN
-            found = cache.get(text)
-            if found is None:
-                found = self._resolve_plain(event)
-                if len(cache) >= _CACHE_SIZE:
-                    cache.clear()
-                cache[text] = found
-            return found
-        return self._construct(event, tag)
-
-    def _resolve_plain(self, event: ev.ScalarEvent) -> tuple[str, Any]:
-        text = event.value
-        if self.json_mode and _JSON_LITERAL.fullmatch(text):
-            return STR, json.loads(text)
-        return self._construct(event, self.loader.resolve(yaml.ScalarNode, text, event.implicit))
-
-    def _construct(self, event: ev.ScalarEvent, tag: str | None) -> tuple[str, Any]:
-        text = event.value
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
-        if tag == STR:
-            return tag, text
-        if tag == NULL:
-            return tag, None
-        if tag == MERGE or tag in _AS_TEXT:
-            return tag, text
-        node = yaml.ScalarNode(tag, text)
         try:
-            if tag == BOOL:
-                return tag, self.loader.bool_values[text.lower()]
-            if tag == INT:
-                return tag, self.loader.construct_yaml_int(node)
-            if tag == FLOAT:
-                return tag, self.loader.construct_yaml_float(node)
-        except (KeyError, ValueError, TypeError):
-            raise _Abort(_line(event),
-                         f"{text!r} is not a valid value for tag {_short(tag)}") from None
-        raise _Abort(_line(event), f"unsupported YAML tag {_short(tag)}")
+            if event.tag is None and event.implicit[0]:
+                return plain_scalar(event.value, self.json_mode)
+            return construct(event.value, event.tag, event.implicit)
+        except ScalarError as exc:
+            raise _Abort(_line(event), str(exc)) from None
 
     def _open(self, event: ev.CollectionStartEvent) -> None:
         line = _line(event)
         if event.tag not in _CONTAINER_TAGS:
-            raise _Abort(line, f"unsupported YAML tag {_short(event.tag)}")
+            raise _Abort(line, f"unsupported YAML tag {short_tag(event.tag)}")
         if len(self.stack) >= MAX_DEPTH:
             raise _Abort(line, f"nested more than {MAX_DEPTH} levels deep")
         self._check_key_position(line)
@@ -287,7 +224,7 @@ def _error_line(exc: yaml.YAMLError, text: str) -> int:
         return mark.line + 1
     position = getattr(exc, "position", None)
     if isinstance(position, int):
-        if _BYTE_POSITIONS:
+        if BYTE_POSITIONS:
             return text.encode("utf-8", "replace")[:position].count(b"\n") + 1
         return text.count("\n", 0, position) + 1
     return 0
@@ -311,15 +248,21 @@ def _join_surrogates(match: re.Match[str]) -> str:
     return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
-def read_documents(source: Source, sink: Sink) -> list[Document]:
+def read_documents(source: Source, sink: Sink, fast: bool = True) -> list[Document]:
     """The non-empty documents of a source; errors go to `sink`.
 
     Documents completed before a fatal error are still returned, so that their own
-    problems are reported in the same run.
+    problems are reported in the same run. `fast` first tries the line-based reader of
+    plain block YAML (`block_yaml`), which returns the same documents or declines;
+    tests turn it off to compare.
     """
     text = decode(source, sink)
     if text is None:
         return []
+    if fast and not source.is_json:
+        documents = read_block(text)
+        if documents is not None:
+            return documents
     if source.is_json:
         # JSON forbids raw tabs inside strings, so every tab is whitespace; YAML would
         # reject tabs used for indentation.
@@ -327,8 +270,8 @@ def read_documents(source: Source, sink: Sink) -> list[Document]:
         # JSON writes characters outside the BMP as surrogate-pair escapes, which YAML
         # rejects; join each pair into the character it stands for.
         text = _SURROGATE_PAIR.sub(_join_surrogates, text)
-    loader = _Loader(text)
-    builder = _Builder(loader, sink, source.is_json)
+    loader = Loader(text)
+    builder = _Builder(sink, source.is_json)
     try:
         feed = builder.feed
         event = loader.get_event()
