@@ -103,7 +103,8 @@ def _pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, 
     def searches(what: str, allowing: int) -> Iterator[ClassSearch]:
         for pair, *sides in differing:
             region = encoder.in_pair(pair.src, pair.dst, policed)
-            yield ClassSearch.difference(encoder, sides[allowing], sides[1 - allowing], what, region)
+            pinned = frozenset(f"{side}.ns" for side, zone in (("src", pair.src), ("dst", pair.dst)) if zone is not FREE)
+            yield ClassSearch.difference(encoder, sides[allowing], sides[1 - allowing], what, region, pinned)
 
     def witness_sides(witness: Flow) -> tuple[PolicySet, PolicySet]:
         return sides_of(Pair(_zone(witness.src, policed), _zone(witness.dst, policed)))

@@ -31,11 +31,15 @@ class Found:
 
 
 class ClassSearch:
-    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str, widening: bool = True):
+    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str, widening: bool = True,
+                 pinned: frozenset[str] = frozenset()):
         """Cover `target`, a region of well-formed flows; `what` names it in messages.
-        Without `widening`, only `exists` may be asked (no solvers for widening are made)."""
+        Without `widening`, only `exists` may be asked (no solvers for widening are made).
+        `pinned` dimensions hold one value across the whole target (a pair's namespace):
+        widening them, or the end they belong to, could only fail."""
         self.encoder = encoder
         self.what = what
+        self.pinned = pinned
         timeout = encoder.semantics.timeout_ms
         wf = encoder.well_formed()
         self.finder = make_solver(encoder.ctx, timeout)
@@ -55,10 +59,10 @@ class ClassSearch:
 
     @classmethod
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
-                   within: z3.BoolRef | None = None) -> ClassSearch:
+                   within: z3.BoolRef | None = None, pinned: frozenset[str] = frozenset()) -> ClassSearch:
         """The flows `allowed_by` allows and `denied_by` does not (only those `within`, if given)."""
         target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
-        return cls(encoder, target if within is None else z3.And(within, target), what)
+        return cls(encoder, target if within is None else z3.And(within, target), what, pinned=pinned)
 
     def exists(self) -> bool:
         return check(self.finder, self.what) is Answer.SAT
@@ -145,9 +149,10 @@ class ClassSearch:
             cube = cube.replace(dim, self._atom(dim, point))
         cube = self._needed(cube)
         for side in ("src", "dst"):
-            cube = self._widen_endpoint(cube, side)
+            if f"{side}.ns" not in self.pinned:
+                cube = self._widen_endpoint(cube, side)
         for dim in dims:
-            if cube.get(dim) is None or dim.endswith(".kind"):
+            if cube.get(dim) is None or dim.endswith(".kind") or dim in self.pinned:
                 continue
             if dim == "v6" and any(d.endswith((".ip4", ".ip6")) for d, _ in cube.dims):
                 continue  # an address range belongs to one family: keep the family with it
