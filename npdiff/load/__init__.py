@@ -20,6 +20,7 @@ from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
+from npdiff.load.reuse import Reuse
 from npdiff.load.sources import read_sources
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
@@ -48,12 +49,12 @@ def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObj
                         Span(file, obj.line), plain(obj.body))
 
 
-def _policy(obj: RawObject, sink: Sink, semantics: Semantics) -> NetworkPolicy | None:
+def _policy(obj: RawObject, sink: Sink, semantics: Semantics, reuse: Reuse) -> NetworkPolicy | None:
     if obj.api_version != API_VERSION:
         sink.error(obj.body.key_line("apiVersion"), "E-NP-16", "apiVersion",
                    f"NetworkPolicy must have apiVersion {API_VERSION}, not {obj.api_version!r}")
         return None
-    return read_network_policy(obj.body, sink, semantics)
+    return read_network_policy(obj.body, sink, semantics, reuse)
 
 
 def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic]) -> None:
@@ -124,6 +125,7 @@ def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: Bina
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
+    reuse = Reuse()
     sources = read_sources(paths, stdin, found)
     for number, source in enumerate(sources, 1):
         if progress is not None:
@@ -144,7 +146,7 @@ def _load(paths: Sequence[str | RevisionPath], semantics: Semantics, stdin: Bina
                 skipped[obj.kind] += 1
                 first_seen.setdefault(obj.kind, Span(source.name, obj.line))
                 continue
-            policy = _policy(obj, sink, semantics)
+            policy = _policy(obj, sink, semantics, reuse)
             if policy is not None:
                 policies.append(policy)
     _duplicates(policies, found)
