@@ -399,3 +399,32 @@ def test_arbitrary_specs_give_a_policy_or_input_error(spec_value):
         load(yaml.safe_dump(doc))
     except InputError as exc:
         assert exc.diagnostics and all(d.line > 0 for d in exc.diagnostics)
+
+
+def test_parts_written_alike_are_read_alike_with_their_own_spans_and_findings():
+    # Loading reuses parts already read by content (npdiff.load.reuse): a repeated port
+    # keeps its own line, a repeated part with a finding reports it at each place, and
+    # values that differ only in a scalar's type are not taken for one another.
+    text = spec("""\
+        ingress:
+        - ports:
+          - port: 80
+          - port: 80
+        egress:
+        - to:
+          - namespaceSelector:
+              matchLabels: {kubernetes.io/metadata.name: Bad}
+          - namespaceSelector:
+              matchLabels: {kubernetes.io/metadata.name: Bad}
+        """)
+    loaded = load(text)
+    (policy,) = loaded.policy_set.policies
+    assert [p.span.line for p in policy.ingress[0].ports] == [10, 11]
+    assert [(d.code, d.line) for d in loaded.diagnostics if d.code == "W-10"] == [("W-10", 15),
+                                                                              ("W-10", 17)]
+    assert errors(spec("""\
+        ingress:
+        - ports:
+          - port: 80
+          - port: "80"
+        """)) == [("E-NP-10", 11, "spec.ingress[0].ports[1].port")]

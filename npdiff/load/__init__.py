@@ -20,7 +20,12 @@ from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
+<<<<<<< HEAD
 from npdiff.load.sources import Input, read_input
+=======
+from npdiff.load.reuse import Reuse
+from npdiff.load.sources import read_sources
+>>>>>>> loadspeed
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
@@ -49,12 +54,12 @@ def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObj
                         Span(file, obj.line), plain(obj.body))
 
 
-def _policy(obj: RawObject, sink: Sink, semantics: Semantics) -> NetworkPolicy | None:
+def _policy(obj: RawObject, sink: Sink, semantics: Semantics, reuse: Reuse) -> NetworkPolicy | None:
     if obj.api_version != API_VERSION:
         sink.error(obj.body.key_line("apiVersion"), "E-NP-16", "apiVersion",
                    f"NetworkPolicy must have apiVersion {API_VERSION}, not {obj.api_version!r}")
         return None
-    return read_network_policy(obj.body, sink, semantics)
+    return read_network_policy(obj.body, sink, semantics, reuse)
 
 
 def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic]) -> None:
@@ -134,7 +139,12 @@ def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
+<<<<<<< HEAD
     sources = read.sources
+=======
+    reuse = Reuse()
+    sources = read_sources(paths, stdin, found)
+>>>>>>> loadspeed
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))
@@ -154,7 +164,7 @@ def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
                 skipped[obj.kind] += 1
                 first_seen.setdefault(obj.kind, Span(source.name, obj.line))
                 continue
-            policy = _policy(obj, sink, semantics)
+            policy = _policy(obj, sink, semantics, reuse)
             if policy is not None:
                 policies.append(policy)
     _duplicates(policies, found)

@@ -22,10 +22,7 @@ class CIDR:
     network: IPNetwork
     problems: tuple[str, ...]   # W-04 reasons; empty when the text is canonical
     mapped: bool                # an IPv4-mapped IPv6 network (W-05)
-
-    @property
-    def text(self) -> str:
-        return str(self.network)
+    text: str                   # the network in canonical form
 
 
 @functools.lru_cache(maxsize=8192)  # the same few CIDRs recur across a repository
@@ -40,7 +37,9 @@ def parse_cidr(text: str) -> CIDR | str:
     problems: list[str] = []
     if len(prefix_text) > 1 and prefix_text.startswith("0"):
         problems.append("the prefix length has leading zeros")
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    network: IPNetwork
+    mapped = False
+    prefix = int(prefix_text)
     if ":" in address_text:
         if "%" in address_text:
             return invalid
@@ -48,23 +47,30 @@ def parse_cidr(text: str) -> CIDR | str:
             address = ipaddress.IPv6Address(address_text)
         except ValueError:
             return invalid
+        if prefix > address.max_prefixlen:
+            return f"prefix length {prefix} is longer than {address.max_prefixlen}"
+        network = ipaddress.IPv6Network((address, prefix), strict=False)
+        value, bits = int(address), address.max_prefixlen
+        mapped = address.ipv4_mapped is not None
     else:
         octets = address_text.split(".")
         if len(octets) != 4 or not all(_DIGITS.fullmatch(o) and int(o) <= 255 for o in octets):
             return invalid
         if any(len(o) > 1 and o.startswith("0") for o in octets):
             problems.append("the address has leading zeros (read as decimal)")
-        address = ipaddress.IPv4Address(".".join(str(int(o)) for o in octets))
-    prefix = int(prefix_text)
-    if prefix > address.max_prefixlen:
-        return f"prefix length {prefix} is longer than {address.max_prefixlen}"
-    network = ipaddress.ip_network((address, prefix), strict=False)
-    if int(address) & int(network.hostmask):
+        if prefix > 32:
+            return f"prefix length {prefix} is longer than 32"
+        # Integer arithmetic: ipaddress parsing text is most of the time of a large load's CIDRs.
+        value, bits = 0, 32
+        for octet in octets:
+            value = value << 8 | int(octet)
+        network = ipaddress.IPv4Network((value >> (bits - prefix) << (bits - prefix), prefix))
+    if value & ((1 << (bits - prefix)) - 1):
         problems.append("host bits are set")
-    mapped = isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None
-    if not problems and not mapped and text != str(network):
+    canonical = str(network)
+    if not problems and not mapped and text != canonical:
         problems.append("it is not in canonical form")
-    return CIDR(network, tuple(problems), mapped)
+    return CIDR(network, tuple(problems), mapped, canonical)
 
 
 def strict_subset(inner: IPNetwork, outer: IPNetwork) -> bool:

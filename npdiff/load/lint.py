@@ -32,6 +32,8 @@ def _where(policy: NetworkPolicy, rule_or_port: Rule | PortSpec) -> tuple[str, i
 
 def _catch_all_warning(policy: NetworkPolicy, rule: Rule) -> Diagnostic | None:
     cidrs = {peer.ip_block.cidr for peer in rule.peers if peer.ip_block is not None}
+    if not cidrs:
+        return None
     present = cidrs & set(_CATCH_ALL)
     if len(present) != 1:
         return None
@@ -45,9 +47,12 @@ def _catch_all_warning(policy: NetworkPolicy, rule: Rule) -> Diagnostic | None:
 def _port_warnings(policy: NetworkPolicy, rule: Rule) -> Iterable[Diagnostic]:
     only_ip_blocks = bool(rule.peers) and all(p.ip_block is not None for p in rule.peers)
     for index, port in enumerate(rule.ports):
+        named = isinstance(port.port, str) and rule.direction is Direction.EGRESS and only_ip_blocks
+        if not named and port.end_port is None and port.protocol != "SCTP":
+            continue  # the common case: nothing to say, so no path to build
         file, line = _where(policy, port)
         path = f"{_rule_path(rule)}.ports[{index}]"
-        if isinstance(port.port, str) and rule.direction is Direction.EGRESS and only_ip_blocks:
+        if named:
             yield _warning(file, line, "W-08", f"{path}.port",
                            f"named port {port.port!r} with only ipBlock peers: it matches only "
                            "pod destinations inside the blocks, and only where ipBlock "

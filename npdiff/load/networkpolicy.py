@@ -11,6 +11,7 @@ from npdiff.load.cidr import parse_cidr, strict_subset
 from npdiff.load.codes import Sink
 from npdiff.load.fields import Fields, child, describe, entry, is_int, item
 from npdiff.load.lined import LinedMap
+from npdiff.load.reuse import Reuse
 from npdiff.load.selectors import parse_selector
 from npdiff.model import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, Semantics, Span
 from npdiff.model.policy import PROTOCOLS, Direction
@@ -37,11 +38,13 @@ _PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
 
 
 class _PolicyReader:
-    def __init__(self, body: LinedMap, sink: Sink, semantics: Semantics) -> None:
+    def __init__(self, body: LinedMap, sink: Sink, semantics: Semantics,
+                 reuse: Reuse | None = None) -> None:
         self.body = body
         self.sink = sink
         self.fields = Fields(sink, "E-NP-16")
         self.semantics = semantics
+        self.reuse = reuse if reuse is not None else Reuse()
 
     def span(self, line: int) -> Span:
         return Span(self.sink.file, line)
@@ -54,12 +57,13 @@ class _PolicyReader:
                               METADATA_FIELDS)
         if meta is None:
             meta = LinedMap(body.key_line("metadata"))
-        for key in _METADATA_STRINGS:
-            fields.string(meta.get(key), child("metadata", key), meta.key_line(key))
-        for key in _METADATA_INTEGERS:
-            fields.integer(meta.get(key), child("metadata", key), meta.key_line(key))
-        for key in _METADATA_LISTS:
-            fields.sequence(meta.get(key), child("metadata", key), meta.key_line(key))
+        # Most of these are absent (null reads as absent): paths are made for the rest only.
+        for keys, read in ((_METADATA_STRINGS, fields.string), (_METADATA_INTEGERS, fields.integer),
+                           (_METADATA_LISTS, fields.sequence)):
+            for key in keys:
+                value = meta.get(key)
+                if value is not None:
+                    read(value, child("metadata", key), meta.key_line(key))
         fields.strings(meta.get("finalizers"), "metadata.finalizers", meta.key_line("finalizers"))
         fields.string_map(meta.get("annotations"), "metadata.annotations",
                           meta.key_line("annotations"))
@@ -122,8 +126,8 @@ class _PolicyReader:
         raw_selector = spec.get("podSelector")
         pod_selector: LabelSelector | None = LabelSelector(())
         if raw_selector is not None:
-            pod_selector = parse_selector(self.fields, raw_selector, "spec.podSelector",
-                                          spec.key_line("podSelector"))
+            pod_selector = self.selector(raw_selector, "spec.podSelector",
+                                         spec.key_line("podSelector"))
         ingress = self.rules(spec, Direction.INGRESS)
         egress = self.rules(spec, Direction.EGRESS)
         types = self.policy_types(spec)
@@ -197,13 +201,19 @@ class _PolicyReader:
                  for i, v in enumerate(raw_peers or ())]
         ports_path = child(path, "ports")
         raw_ports = self.fields.sequence(rule.get("ports"), ports_path, rule.key_line("ports"))
-        ports = [self.port(v, item(ports_path, i), raw_ports.item_line(i))
+        ports = [self.reused_port(v, ports_path, raw_ports.item_line(i), i)
                  for i, v in enumerate(raw_ports or ())]
         if any(p is None for p in peers) or any(p is None for p in ports):
             return None
         return Rule(direction, index, tuple(peers), tuple(ports), self.span(line))
 
     # peers ------------------------------------------------------------------------------
+
+    def selector(self, value: Any, path: str, line: int,
+                 namespace: bool = False) -> LabelSelector | None:
+        return self.reuse.read("namespaceSelector" if namespace else "podSelector", value,
+                               self.sink, lambda: parse_selector(self.fields, value, path, line,
+                                                                 namespace=namespace))
 
     def peer(self, value: Any, path: str, line: int, index: int) -> Peer | None:
         peer = LinedMap(line) if value is None else self.fields.mapping(
@@ -221,9 +231,8 @@ class _PolicyReader:
         selectors = []
         for key in ("podSelector", "namespaceSelector"):
             raw = peer.get(key)
-            selectors.append(None if raw is None else parse_selector(
-                self.fields, raw, child(path, key), peer.key_line(key),
-                namespace=key == "namespaceSelector"))
+            selectors.append(None if raw is None else self.selector(
+                raw, child(path, key), peer.key_line(key), namespace=key == "namespaceSelector"))
         ip_block = None
         if peer.get("ipBlock") is not None:
             ip_block = self.ip_block(peer.get("ipBlock"), child(path, "ipBlock"),
@@ -285,6 +294,13 @@ class _PolicyReader:
         return IPBlock(cidr.text, tuple(excepts))
 
     # ports ------------------------------------------------------------------------------
+
+    def reused_port(self, value: Any, ports_path: str, line: int, index: int) -> PortSpec | None:
+        port = self.reuse.read("port", value, self.sink,
+                               lambda: self.port(value, item(ports_path, index), line))
+        if port is None:
+            return None
+        return PortSpec(port.protocol, port.port, port.end_port, self.span(line))
 
     def port(self, value: Any, path: str, line: int) -> PortSpec | None:
         # `ports: [{}]` and a null entry both mean every TCP port (S3.4.6).
@@ -350,9 +366,13 @@ class _PolicyReader:
         return False
 
 
-def read_network_policy(body: LinedMap, sink: Sink, semantics: Semantics) -> NetworkPolicy | None:
-    """The normalised policy, or None when `body` has errors (all reported to `sink`)."""
-    return _PolicyReader(body, sink, semantics).policy()
+def read_network_policy(body: LinedMap, sink: Sink, semantics: Semantics,
+                        reuse: Reuse | None = None) -> NetworkPolicy | None:
+    """The normalised policy, or None when `body` has errors (all reported to `sink`).
+
+    `reuse` carries parts already read from one load to the next policy.
+    """
+    return _PolicyReader(body, sink, semantics, reuse).policy()
 
 
 def namespace_of(body: LinedMap, semantics: Semantics) -> str:

@@ -23,7 +23,7 @@ class Direction(str, Enum):
 PROTOCOLS: tuple[str, ...] = ("TCP", "UDP", "SCTP")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PortSpec:
     """A `ports[]` entry: protocol (defaulted to TCP), number, name or absent, optional endPort."""
 
@@ -33,7 +33,7 @@ class PortSpec:
     span: Span | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IPBlock:
     """`ipBlock` with `cidr` and `except` stored as masked, canonical networks (W-04)."""
 
@@ -41,7 +41,7 @@ class IPBlock:
     excepts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Peer:
     """A `from`/`to` element. A None selector does not constrain that axis (S3.5)."""
 
@@ -52,7 +52,7 @@ class Peer:
     index: int = field(default=-1, compare=False)   # position in the rule as written, if read
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """An ingress or egress rule. Empty `peers` matches every peer, empty `ports` every port."""
 
@@ -63,7 +63,7 @@ class Rule:
     span: Span | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkPolicy:
     namespace: str
     name: str

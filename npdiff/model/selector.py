@@ -13,7 +13,7 @@ class Operator(str, Enum):
     DOES_NOT_EXIST = "DoesNotExist"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Requirement:
     """One requirement; `matchLabels: {k: v}` becomes `Requirement(k, IN, (v,))` (S2.2)."""
 
@@ -22,7 +22,7 @@ class Requirement:
     values: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class LabelSelector:
     """All requirements must hold (S2.1). No requirements: matches everything (S2.5)."""
 
