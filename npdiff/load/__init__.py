@@ -20,12 +20,8 @@ from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
-<<<<<<< HEAD
-from npdiff.load.sources import Input, read_input
-=======
 from npdiff.load.reuse import Reuse
-from npdiff.load.sources import read_sources
->>>>>>> loadspeed
+from npdiff.load.sources import Input, read_input
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
@@ -139,12 +135,8 @@ def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
-<<<<<<< HEAD
-    sources = read.sources
-=======
     reuse = Reuse()
-    sources = read_sources(paths, stdin, found)
->>>>>>> loadspeed
+    sources = read.sources
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))
