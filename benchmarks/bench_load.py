@@ -5,7 +5,7 @@ parsing (not part of the tests).
     python benchmarks/bench_load.py TREE [TREE ...] [--repeat 5] [--profile N]
 
 Each load is timed in CPU seconds of this process (steadier than wall time on a busy
-machine), and within the same run the time spent in `read_sources` (directory walk and
+machine), and within the same run the time spent in `read_input` (directory walk and
 file reads) and in `read_documents` (YAML parsing) is measured, so that the post-parse
 share (objects, policies, lint, inventory, sorting) is the remainder. The best of
 `--repeat` runs of each share is shown, the post-parse share also per policy. `--profile N`
@@ -43,15 +43,15 @@ class Timed:
 
 def measure(tree: str, semantics: Semantics) -> tuple[int, float, float, float]:
     """Policies loaded, and CPU seconds spent reading, parsing and after parsing."""
-    reading, parsing = Timed("read_sources"), Timed("read_documents")
-    load.read_sources, load.read_documents = reading, parsing  # type: ignore[assignment]
+    reading, parsing = Timed("read_input"), Timed("read_documents")
+    load.read_input, load.read_documents = reading, parsing  # type: ignore[assignment]
     try:
         gc.collect()
         start = time.process_time()
         loaded = load.load_policy_set([tree], semantics)
         whole = time.process_time() - start
     finally:
-        load.read_sources, load.read_documents = reading.function, parsing.function
+        load.read_input, load.read_documents = reading.function, parsing.function
     return (len(loaded.policy_set.policies), reading.seconds, parsing.seconds,
             whole - reading.seconds - parsing.seconds)
 

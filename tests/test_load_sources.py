@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from npdiff.analyse.changes import object_changes
 from npdiff.load import Loaded, load_policy_set
 from npdiff.model import InputError, Semantics, Severity
 
@@ -157,19 +158,30 @@ def test_other_kinds_are_skipped_with_one_note_per_kind(tmp_path):
     assert len(loaded.policy_set.objects) == 5
 
 
-def test_source_object_bodies_are_plain(tmp_path):
+def test_source_object_bodies_compare_as_plain_values(tmp_path):
     text = policy("p") + "  ingress:\n  - from: [{podSelector: {matchLabels: {a: b}}}]\n"
     (obj,) = load(str(write(tmp_path / "p.yaml", text))).policy_set.objects
     assert obj.key == ("NetworkPolicy", "prod", "p") and str(obj.span) == f"{tmp_path}/p.yaml:1"
 
     def check(value):
-        assert type(value) in (dict, list, str, int, float, bool, type(None))
+        assert isinstance(value, (dict, list, str, int, float, bool, type(None)))
         for child in value.values() if isinstance(value, dict) else \
                 value if isinstance(value, list) else ():
             check(child)
 
     check(obj.body)
     assert obj.body["spec"]["ingress"][0]["from"][0]["podSelector"] == {"matchLabels": {"a": "b"}}
+
+
+def test_a_moved_object_is_no_change(tmp_path):
+    """Bodies keep their line numbers, which must not count as a change."""
+    text = policy("p") + "  ingress:\n  - from: [{podSelector: {matchLabels: {a: b}}}]\n"
+    old = load(str(write(tmp_path / "old.yaml", text))).policy_set
+    new = load(str(write(tmp_path / "new.yaml", "# moved down\n\n" + text))).policy_set
+    assert object_changes(old, new) == ()
+    changed = load(str(write(tmp_path / "changed.yaml", "# moved\n" + text.replace("a: b", "a: c")))).policy_set
+    (change,) = object_changes(old, changed)
+    assert change.fields == ("spec.ingress[0].from[0].podSelector.matchLabels.a",)
 
 
 def test_documents_that_are_not_objects(tmp_path):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from npdiff.load import load_policy_set
 from npdiff.load.codes import Sink
-from npdiff.load.lined import LinedList, LinedMap, plain
+from npdiff.load.lined import LinedList, LinedMap
 from npdiff.load.sources import Source
 from npdiff.load.yaml_reader import MAX_DEPTH, read_documents
 from npdiff.model import InputError, Semantics
@@ -45,7 +45,7 @@ def test_lines_of_mappings_keys_and_items():
     items = value["b"]
     assert isinstance(items, LinedList) and items.item_lines == [3, 4, 7]
     assert items[1].key_line("e") == 5 and items[2].line == 7
-    assert plain(value) == {"a": 1, "b": ["x", {"c": "d", "e": "f"}, {"g": "h"}]}
+    assert value == {"a": 1, "b": ["x", {"c": "d", "e": "f"}, {"g": "h"}]}  # ordinary dicts and lists
 
 
 def test_scalars_follow_yaml_1_1_like_kubectl():

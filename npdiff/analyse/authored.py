@@ -17,10 +17,12 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def authored(body: Any) -> Any:
-    """`body` without status and server-kept metadata; other values are returned as they are."""
+    """`body` without status and server-kept metadata, as builtin dicts and lists (bodies
+    are kept as read, in containers that also carry line numbers, and a comparison such
+    as DeepDiff's tells container types apart); other values are returned as they are."""
     if not isinstance(body, dict):
         return body
-    kept = {key: value for key, value in body.items() if key != "status"}
+    kept = {key: _builtin(value) for key, value in body.items() if key != "status"}
     metadata = kept.get("metadata")
     if isinstance(metadata, dict):
         metadata = {key: value for key, value in metadata.items() if key not in SERVER_METADATA}
@@ -33,3 +35,12 @@ def authored(body: Any) -> Any:
                 del metadata["annotations"]
         kept["metadata"] = metadata
     return kept
+
+
+def _builtin(value: Any) -> Any:
+    """A deep copy made of builtin dicts, lists and scalars."""
+    if isinstance(value, dict):
+        return {k: _builtin(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_builtin(v) for v in value]
+    return value

@@ -63,8 +63,9 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
 
 def _pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, max_classes: int,
               progress: Step | None, common: dict) -> DiffResult:
-    """The changed region pair of zones by pair (analyse/locality.py): each pair is decided
-    by two namespaces' policies only, so its questions stay small however large the sets."""
+    """The changed region, one pair of zones at a time (analyse/locality.py): each pair is
+    decided by two namespaces' policies only, so its questions stay small however large
+    the sets are."""
     semantics = encoder.semantics
     policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
     probe = make_solver(encoder.ctx, semantics.timeout_ms)

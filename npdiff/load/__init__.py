@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
 from npdiff.load.flows import load_flows, parse_flow
 from npdiff.load.inventory import InventoryBuilder
-from npdiff.load.lined import plain
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
@@ -47,7 +46,7 @@ def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObj
     namespace = (namespace_of(obj.body, semantics) if obj.kind == KIND
                  else obj.metadata_text("namespace"))
     return SourceObject(obj.kind, namespace, obj.metadata_text("name"),
-                        Span(file, obj.line), plain(obj.body))
+                        Span(file, obj.line), obj.body)
 
 
 def _policy(obj: RawObject, sink: Sink, semantics: Semantics, reuse: Reuse) -> NetworkPolicy | None:

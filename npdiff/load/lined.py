@@ -2,7 +2,7 @@
 
 `LinedMap` and `LinedList` are ordinary dicts and lists that also carry the 1-based line
 of the node itself and of every key or item, so validators can point at any field.
-`plain` strips that back to builtin dicts and lists for consumers that compare bodies.
+They compare equal to the builtin values they hold, so bodies are kept as read.
 """
 
 from __future__ import annotations
@@ -43,13 +43,3 @@ class LinedList(list):
 def line_of(value: Any, default: int) -> int:
     """The line of a node, or `default` for a scalar (scalars do not carry one)."""
     return value.line if isinstance(value, (LinedMap, LinedList)) else default
-
-
-def plain(value: Any) -> Any:
-    """A deep copy made of builtin dicts, lists and scalars (aliases are expanded)."""
-    # Scalars are most nodes: test for containers inline rather than recursing into each.
-    if isinstance(value, dict):
-        return {k: plain(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) if isinstance(v, (dict, list)) else v for v in value]
-    return value
