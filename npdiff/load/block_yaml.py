@@ -218,14 +218,7 @@ class _Reader:
     def _settle(self, frame: _Frame) -> None:
         """A key or entry still waiting for its value when the next line is not it: null."""
         if frame.pending:
-            frame.pending = False
-            node = frame.node
-            if frame.is_map:
-                node[frame.key] = None
-                node.key_lines[frame.key] = frame.line
-            else:
-                node.append(None)
-                node.item_lines.append(frame.line)
+            self._fill(frame, None, frame.line)
 
     def _value(self, kind: int, value: Any, line: int) -> Any:
         """A scalar as read, or a new `{}` or `[]` at `line`."""
