@@ -3,7 +3,7 @@
 
     python benchmarks/bench_reader.py [REPO] [--repeat 5] [--generator PATH]
 
-REPO defaults to /tmp/b10k/repo, generated with ../shared/bench/gen_policies.py
+REPO defaults to npdiff-bench-reader/repo in the temporary directory, generated with ../shared/bench/gen_policies.py
 (10,000 policies in 200 namespaces) when missing. Every file is read into memory first;
 then three passes over all of them are timed, chunk by chunk, each the best of
 `--repeat` runs:
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -35,7 +36,7 @@ from npdiff.load.codes import Sink  # noqa: E402
 from npdiff.load.sources import Source  # noqa: E402
 from npdiff.load.yaml_reader import decode, read_documents  # noqa: E402
 
-DEFAULT_REPO = Path("/tmp/b10k/repo")
+DEFAULT_REPO = Path(tempfile.gettempdir()) / "npdiff-bench-reader" / "repo"
 DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "gen_policies.py"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
