@@ -177,12 +177,13 @@ class PairPolicies:
         self._change = change
         self._semantics = semantics
         self._sides: dict[tuple[str, Direction, str | None], tuple[NetworkPolicy, ...]] = {}
+        self._within: dict[str, tuple[NetworkPolicy, ...]] = {}
 
     def __call__(self, pair: Pair) -> PolicySet:
-        egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
-        ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
         if pair.src == pair.dst and pair.src is not FREE:
             return PolicySet(self._both(pair.src))
+        egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
+        ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
         return PolicySet(egress + ingress)
 
     def _side(self, ns: str, direction: Direction, remote: str | None) -> tuple[NetworkPolicy, ...]:
@@ -202,8 +203,7 @@ class PairPolicies:
 
     def _both(self, ns: str) -> tuple[NetworkPolicy, ...]:
         """Flows within one namespace: its policies decide both directions."""
-        key = (ns, None, ns)
-        if key not in self._sides:
+        if ns not in self._within:
             kept = []
             for policy in self._set.in_namespace(ns):
                 rules = {}
@@ -213,8 +213,8 @@ class PairPolicies:
                         rules[direction] = _rules_reaching(rules[direction], ns, frozenset({ns}), self._semantics)
                 kept.append(replace(policy, ingress=rules.get(Direction.INGRESS, ()),
                                     egress=rules.get(Direction.EGRESS, ())))
-            self._sides[key] = tuple(kept)
-        return self._sides[key]
+            self._within[ns] = tuple(kept)
+        return self._within[ns]
 
 
 def _only(policy: NetworkPolicy, direction: Direction, rules: tuple[Rule, ...]) -> NetworkPolicy:
