@@ -5,6 +5,7 @@ difference and nothing else). Regions are matched by a plain reading of the JSON
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import tempfile
 from pathlib import Path
@@ -106,3 +107,23 @@ def test_classes_cover_exactly_the_difference(pair, flows, options):
         why = f"flow {flow}: oracle old={before} new={after}, in opened={opened} closed={closed}"
         assert opened == (after and not before), why
         assert closed == (before and not after), why
+
+
+def test_a_class_keeps_the_address_family_it_holds():
+    """0.0.0.0/0 admits every IPv4 address and no IPv6 one: no class may read "anything"."""
+    old = [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "a", "namespace": "ns1"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}]
+    new = copy.deepcopy(old)
+    new[0]["spec"]["ingress"] = [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"namespaceSelector": {}}]}]
+    dst = {"namespace": "ns1", "labels": {}}
+    flows = [{"src": {"ip": ip}, "dst": dst, "protocol": "TCP", "port": 80}
+             for ip in ("2001:db8::7", "198.51.100.1")]
+    flows.append({"src": {"namespace": "ns2", "labels": {}}, "dst": dst, "protocol": "TCP", "port": 80})
+    for options in ({}, {"plain": True}):
+        with tempfile.TemporaryDirectory() as directory:
+            result, report = run_diff(Path(directory), old, new, options)
+        assert result.exit_code == 1 and report["complete"]
+        for flow in flows:
+            opened = any(_in_class(c, flow) for c in report["newly_allowed"])
+            assert opened == (oracle.allowed(new, flow) and not oracle.allowed(old, flow)), (options, flow)

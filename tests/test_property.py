@@ -60,6 +60,8 @@ IP_BLOCKS = [
     {"cidr": "203.0.113.7/32"},
     {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]},
     {"cidr": "::/0", "except": ["fd00::/8"]},
+    {"cidr": "0.0.0.0/0"},   # a whole family: classes must keep the family they hold
+    {"cidr": "::/0"},
 ]
 POD_IPS = {4: ["10.0.0.5", "10.1.2.3", "10.2.0.1", "192.168.1.1"], 6: ["2001:db8::5", "2001:db8:1::1", "fd00::1"]}
 ADDRESS_IPS = {

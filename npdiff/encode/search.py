@@ -98,10 +98,8 @@ class ClassSearch:
         for item in found:
             cube = item.cube
             for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
-                side = dim.split(".")[0] + "."
-                if cube.get(dim) is None or (dim.endswith(".kind") and any(
-                        d.startswith(side) and d != dim for d, _ in cube.dims)):
-                    continue  # a kind goes only when nothing else is said of its end
+                if cube.get(dim) is None or (dim.endswith(".kind") and not _any_end(cube, dim)):
+                    continue
                 wider = cube.replace(dim, None)
                 solver.push()
                 solver.add(cube_term(wider, self.encoder.vars))
@@ -162,7 +160,8 @@ class ClassSearch:
     def _needed(self, cube: Cube) -> Cube:
         """The dimensions an unsatisfiable core of `cube ∧ ¬target` names; every other one
         is dropped at once (the core alone keeps the cube inside), sparing a check per
-        dimension. A kind or address family stays while any dimension it qualifies does."""
+        dimension. A kind or address family stays while any dimension it qualifies does,
+        and both kinds stay while the family does."""
         variables = dimension_vars(self.encoder.vars)
         literals = {}
         self.checker.push()
@@ -181,6 +180,9 @@ class ClassSearch:
                 needed.add(f"{side}.kind")
         if any(d.endswith((".ip4", ".ip6")) for d in needed):
             needed.add("v6")
+        if "v6" in needed:
+            # A family without a kind would read as "anything" of either family (_any_end).
+            needed.update(("src.kind", "dst.kind"))
         return Cube(tuple((d, v) for d, v in cube.dims if d in needed))
 
     def _atom(self, dim: str, point: dict[str, int | bool]):
@@ -192,8 +194,9 @@ class ClassSearch:
         return frozenset({value})
 
     def _widen_endpoint(self, cube: Cube, side: str) -> Cube:
-        """First try: this end may be anything at all."""
-        wider = cube
+        """First try: this end may be anything at all, over either address family (an end
+        of any kind has no family to be shown with; see `_any_end`)."""
+        wider = cube.replace("v6", None)
         for dim, _ in cube.dims:
             if dim.startswith(side + "."):
                 wider = wider.replace(dim, None)
@@ -324,6 +327,14 @@ def cover_union(searches: Iterable[ClassSearch], max_classes: int, what: str,
     return found, reason
 
 
+def _any_end(cube: Cube, kind_dim: str) -> bool:
+    """Whether dropping `kind_dim` leaves an end that is simply anything: a region is of
+    pods or of addresses, and "any" only when nothing else is said of that end, nor of the
+    flow's address family (which an end of any kind would not show)."""
+    side = kind_dim.split(".")[0] + "."
+    return cube.get("v6") is None and not any(d.startswith(side) and d != kind_dim for d, _ in cube.dims)
+
+
 def _with_values(cube: Cube, dim: str, chosen: list, values: tuple) -> Cube:
     return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
@@ -373,11 +384,8 @@ def _join(a: Cube, b: Cube, universe) -> Cube | None:
         return None
     dim = differing[0]
     x, y = da[dim], db[dim]
-    if dim.endswith(".kind"):
-        # A region is of pods or of addresses; "any" only when nothing else is said of that end.
-        side = dim.split(".")[0] + "."
-        if any(d.startswith(side) and d != dim for d in da):
-            return None
+    if dim.endswith(".kind") and not _any_end(a, dim):
+        return None
     if isinstance(x, tuple):
         if max(x[0], y[0]) > min(x[1], y[1]) + 1:
             return None
