@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import z3
@@ -31,31 +32,38 @@ class Found:
 
 
 class ClassSearch:
-    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str, widening: bool = True,
-                 pinned: frozenset[str] = frozenset()):
+    def __init__(self, encoder: Encoder, target: z3.BoolRef, what: str, pinned: frozenset[str] = frozenset()):
         """Cover `target`, a region of well-formed flows; `what` names it in messages.
-        Without `widening`, only `exists` may be asked (no solvers for widening are made).
+        The solvers that widen are made when the first flow is found: many targets of a
+        pair-by-pair diff are empty.
         `pinned` dimensions hold one value across the whole target (a pair's namespace):
         widening them, or the end they belong to, could only fail."""
         self.encoder = encoder
         self.what = what
         self.pinned = pinned
-        timeout = encoder.semantics.timeout_ms
-        wf = encoder.well_formed()
-        self.finder = make_solver(encoder.ctx, timeout)
-        self.finder.add(wf, target)
-        if not widening:
-            return
-        self.checker = make_solver(encoder.ctx, timeout)
-        self.checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
-        self.checker.add(wf, z3.Not(target))
-        self.seeker = make_solver(encoder.ctx, timeout)  # the target itself: cubes may overlap
-        self.seeker.add(wf, target)
+        self.target = target
+        self.finder = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
+        self.finder.add(encoder.well_formed(), target)
+
+    @cached_property
+    def checker(self) -> z3.Solver:
+        """The complement of the target: a cube is inside iff checking it here is UNSAT."""
+        checker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
+        checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
+        checker.add(self.encoder.well_formed(), z3.Not(self.target))
+        return checker
+
+    @cached_property
+    def seeker(self) -> z3.Solver:
+        """The target itself, for candidate values (cubes may overlap)."""
+        seeker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
+        seeker.add(self.encoder.well_formed(), self.target)
+        return seeker
 
     @classmethod
     def disagreement(cls, encoder: Encoder, a: PolicySet, b: PolicySet, what: str) -> ClassSearch:
         """The flows `a` and `b` decide differently, for `exists` only."""
-        return cls(encoder, encoder.disagree(a, b), what, widening=False)
+        return cls(encoder, encoder.disagree(a, b), what)
 
     @classmethod
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
