@@ -232,10 +232,10 @@ def _read(paths: Sequence) -> Input:
     return read_input(paths, _environment().stdin)
 
 
-def _parse(read: Input, semantics: Semantics, progress: Step | None = None):
+def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None):
     from npdiff.load import load_input
 
-    return load_input(read, semantics, progress)
+    return load_input(read, semantics, progress, shared)
 
 
 def _progress(output: Output) -> Step | None:
@@ -349,9 +349,12 @@ def diff_command(
         from npdiff.analyse.workloads import with_inventory
         from npdiff.model.inventory import Inventory
 
+        from npdiff.load.sides import SharedFiles
+
         (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
-        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress),
-                                               lambda: _parse(new_read, semantics, progress),
+        shared = SharedFiles()  # a pull request leaves most files as they were: read them once
+        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared),
+                                               lambda: _parse(new_read, semantics, progress, shared),
                                                lambda: _load_checks(invariants_read, preset, semantics),
                                                lambda: _load_cluster(cluster_read, cluster, semantics))
         # The cluster is both sides' starting point; an input's own objects replace its objects.

@@ -20,6 +20,7 @@ from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
 from npdiff.load.objects import RawObject, objects_of
 from npdiff.load.reuse import Reuse
+from npdiff.load.sides import SharedFiles
 from npdiff.load.sources import Input, read_input
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
@@ -102,10 +103,12 @@ def load_policy_set(
     return load_input(read_input(paths, stdin), semantics, progress)
 
 
-def load_input(read: Input, semantics: Semantics, progress: Step | None = None) -> Loaded:
-    """Every NetworkPolicy in sources already read; InputError as `load_policy_set`."""
+def load_input(read: Input, semantics: Semantics, progress: Step | None = None,
+               shared: SharedFiles | None = None) -> Loaded:
+    """Every NetworkPolicy in sources already read; InputError as `load_policy_set`.
+    `shared` holds files the other side of a diff read already (load/sides.py)."""
     with _without_cycle_collection():
-        return _load(read, semantics, progress)
+        return _load(read, semantics, progress, shared)
 
 
 def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
@@ -127,7 +130,7 @@ def cluster_of(read: Input, path: str, semantics: Semantics) -> Loaded:
     return Loaded(PolicySet(), tuple(sorted(notes)), loaded.inventory)
 
 
-def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
+def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None) -> Loaded:
     found: list[Diagnostic] = list(read.problems)
     policies: list[NetworkPolicy] = []
     objects: list[SourceObject] = []
@@ -139,8 +142,14 @@ def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))
+        if shared is not None and (known := shared.get(source.data, source.is_json, source.name)) is not None:
+            objects.extend(known.objects)
+            policies.extend(known.policies)
+            continue
         sink = Sink(source.name, found)
+        reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True
         for obj in objects_of(read_documents(source, sink), sink):
+            pure = pure and obj.kind == KIND
             if obj.kind in INVENTORY_KINDS:
                 # Workloads are compared as workloads (analyse.workloads), not as objects.
                 inventory.add(obj, sink)
@@ -158,6 +167,8 @@ def _load(read: Input, semantics: Semantics, progress: Step | None) -> Loaded:
             policy = _policy(obj, sink, semantics, reuse)
             if policy is not None:
                 policies.append(policy)
+        if shared is not None and pure and len(found) == reported:
+            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:])
     _duplicates(policies, found)
     inventory.duplicates(found)
     errors = [d for d in found if d.severity is Severity.ERROR]

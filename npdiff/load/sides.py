@@ -1,0 +1,56 @@
+"""Files that both sides of a diff hold, read once.
+
+A pull request leaves almost every file as it was: the new side's copy has the same bytes
+as the old side's. A file whose every object is a NetworkPolicy read without a single
+diagnostic is kept under its bytes; the other side takes its policies and objects with
+each span renamed to its own copy of the file (same lines: same bytes). Anything else,
+or a file with findings, is read again, so every diagnostic names its own file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from npdiff.model import NetworkPolicy, SourceObject, Span
+from npdiff.model.policy import Rule
+
+
+@dataclass(frozen=True)
+class _Read:
+    objects: tuple[SourceObject, ...]
+    policies: tuple[NetworkPolicy, ...]
+
+
+class SharedFiles:
+    """Policy files read by one side, found again by their bytes (and JSON-ness)."""
+
+    def __init__(self) -> None:
+        self._files: dict[tuple[bytes, bool], _Read] = {}
+
+    def get(self, data: bytes, is_json: bool, file: str) -> _Read | None:
+        """What a file with these bytes held, named `file`; None if not kept."""
+        found = self._files.get((data, is_json))
+        if found is None:
+            return None
+        return _Read(tuple(replace(o, span=Span(file, o.span.line)) for o in found.objects),
+                     tuple(_renamed(p, file) for p in found.policies))
+
+    def keep(self, data: bytes, is_json: bool, objects: list[SourceObject],
+             policies: list[NetworkPolicy]) -> None:
+        self._files[(data, is_json)] = _Read(tuple(objects), tuple(policies))
+
+
+def _at(span: Span | None, file: str) -> Span | None:
+    return None if span is None else Span(file, span.line)
+
+
+def _renamed(policy: NetworkPolicy, file: str) -> NetworkPolicy:
+    return replace(policy, span=_at(policy.span, file),
+                   ingress=tuple(_rule(r, file) for r in policy.ingress),
+                   egress=tuple(_rule(r, file) for r in policy.egress))
+
+
+def _rule(rule: Rule, file: str) -> Rule:
+    return replace(rule, span=_at(rule.span, file),
+                   peers=tuple(replace(p, span=_at(p.span, file)) for p in rule.peers),
+                   ports=tuple(replace(s, span=_at(s.span, file)) for s in rule.ports))
