@@ -149,7 +149,7 @@ def main() -> None:
         rows.append(row(f"3. refactor proof, {args.policies} vs {split} policies ({refactor['verdict']})",
                         f"{proof:.1f} s = {proof / parsed_refactor:.2f} × parse ({parsed_refactor:.1f} s)",
                         "≤ 1 × parse", proof <= parsed_refactor and refactor["verdict"] == "equivalent"))
-        rows.append(row(f"4. peak RSS of the PR diff", f"{rss} MiB", "≤ 1024 MiB", rss <= 1024))
+        rows.append(row("4. peak RSS of the PR diff", f"{rss} MiB", "≤ 1024 MiB", rss <= 1024))
         print("| target | measured | limit | |")
         print("|---|---|---|---|")
         print("\n".join(rows))

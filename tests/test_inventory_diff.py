@@ -222,7 +222,7 @@ def test_a_relabelled_workload_says_what_it_now_reaches(tmp_path: Path) -> None:
 
 def test_workloads_on_one_side_only_are_not_qualified(tmp_path: Path) -> None:
     old = write(tmp_path / "old.yaml", POLICY % "5432")
-    new = write(tmp_path / "new/p.yaml", POLICY % "sql")
+    write(tmp_path / "new/p.yaml", POLICY % "sql")
     write(tmp_path / "new/w.yaml", WORKLOAD % ("StatefulSet", "db", "db", 6543))
     doc = report(old, str(tmp_path / "new"))
     assert [c["change"] for c in doc["workload_changes"]] == ["added"]
