@@ -248,7 +248,7 @@ def _progress(output: Output) -> Step | None:
 
 R = TypeVar("R")
 # Applied to a result after the analysis, so never part of a cache key; every other option is.
-_NOT_IN_KEY = frozenset({"output", "report", "fail_on", "no_cache", "cache_dir"})
+_NOT_IN_KEY = frozenset({"output", "report", "fail_on", "no_cache", "cache_dir", "jobs"})
 
 
 def _result_cache(params: Mapping[str, object]) -> ResultCache | None:
@@ -320,6 +320,9 @@ def diff_command(
                                              "(from OLD, NEW and --cluster)."),
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
+                             help="Worker processes for a large change (0: one per CPU, at most 8; "
+                                  "forked on Linux only). The answer is the same for any N."),
     no_cache: bool = NoCacheOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     *,
@@ -345,6 +348,7 @@ def diff_command(
 
     def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
         from npdiff.analyse.diff import diff
+        from npdiff.analyse.workers import available_jobs
         from npdiff.analyse.inventory_lint import inventory_warnings
         from npdiff.analyse.workloads import with_inventory
         from npdiff.model.inventory import Inventory
@@ -366,7 +370,7 @@ def diff_command(
         _write_diagnostics(warnings)
         pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
         result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
-                      local=not plain, progress=progress, inventory_pods=pods)
+                      local=not plain, progress=progress, inventory_pods=pods, jobs=jobs or available_jobs())
         if old_inventory != Inventory() or new_inventory != Inventory():
             result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
                                     semantics, inventory_only)

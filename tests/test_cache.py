@@ -191,7 +191,8 @@ def test_stdin_bytes_are_part_of_the_key(store, sides, diffs):
 def test_key_covers_every_analysis_option_and_no_rendering_option():
     from npdiff.cli import _NOT_IN_KEY
 
-    assert _NOT_IN_KEY == {"output", "report", "fail_on", "no_cache", "cache_dir"}
+    # --jobs changes how fast, never what (tests/test_pairwise.py)
+    assert _NOT_IN_KEY == {"output", "report", "fail_on", "no_cache", "cache_dir", "jobs"}
 
 
 # -- never stored -------------------------------------------------------------------------------

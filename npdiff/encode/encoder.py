@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars
 from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.terms import conjunction, disjunction
@@ -45,6 +46,7 @@ class Encoder:
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
         self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
+        self.dimensions = dimension_vars(self.vars)
 
     @classmethod
     def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics,
@@ -81,6 +83,20 @@ class Encoder:
 
     def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
         return self.vars.assignment(flow, self.universe, self.semantics)
+
+    # -- cubes (encode/cube.py) --------------------------------------------------------------
+
+    def cube(self, cube: Cube) -> z3.BoolRef:
+        """The flows inside `cube`; class search asks about the same values many times."""
+        return self.all([self.dimension(dim, value) for dim, value in cube.dims])
+
+    def dimension(self, dim: str, value: DimValue) -> z3.BoolRef:
+        """Dimension `dim` lies in `value` (a value set or an interval)."""
+        key = ("dim", dim, value)
+        term = self._cache.get(key)
+        if term is None:
+            term = self._cache[key] = dim_term(self.dimensions[dim], value)
+        return term
 
     # -- selectors ------------------------------------------------------------------------
 
@@ -227,6 +243,14 @@ class Encoder:
     def disagree(self, a: PolicySet, b: PolicySet) -> z3.BoolRef:
         """The flows one set allows and the other does not."""
         return z3.Xor(self.allowed(a), self.allowed(b))
+
+    def differing_directions(self, solver: z3.Solver, a: PolicySet, b: PolicySet, what: str) -> frozenset[int]:
+        """After `solver`, holding `disagree(a, b)`, answered SAT: 1 if some flow there is
+        allowed by `b` only, 0 if some flow is allowed by `a` only. The model shows one;
+        one more check (left asserted: pop it with the caller's scope) settles the other."""
+        shown = int(z3.is_true(solver.model().eval(self.allowed(b), model_completion=True)))
+        solver.add(self.allowed((a, b)[1 - shown]))
+        return frozenset({shown, 1 - shown} if check(solver, what) is Answer.SAT else {shown})
 
     def disagree_on(self, a: PolicySet, b: PolicySet, direction: Direction) -> z3.BoolRef:
         """The flows whose `direction` verdict differs between the sets."""

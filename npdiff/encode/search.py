@@ -7,7 +7,7 @@ cube is blocked as a whole, so the cubes together cover the target exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import z3
 
 from npdiff.encode.cube import (
-    Cube, cube_term, cuts_for, dim_term, dimension_vars, domain, endpoint_dims, equals, one_of, point_of,
+    Cube, cuts_for, domain, endpoint_dims, equals, one_of, point_of,
 )
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.solver import Answer, Undecided, check, make_solver
@@ -84,64 +84,30 @@ class ClassSearch:
         """Widen the finder's model into a cube and block it (after a SAT check)."""
         point = point_of(self.finder.model(), self.encoder.vars)
         cube = self.widen(point)
-        self.finder.add(z3.Not(cube_term(cube, self.encoder.vars)))
+        self.finder.add(z3.Not(self.encoder.cube(cube)))
         return Found(point, cube)
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
         """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
         return cover_union([self], max_classes, self.what, progress)
 
-    def simplify(self, found: list[Found]) -> list[Found]:
-        """Merge cubes that differ in one dimension, then drop the ones the rest cover."""
-        return self.irredundant(merge(found, self.encoder.universe))
-
-    def rejoin(self, found: list[Found]) -> list[Found]:
-        """Widen each cube's namespace and kind as far as the union of all the cubes allows.
-        Cubes found zone by zone (analyse/locality.py, pairs) stop at their zone; a cube
-        whose continuation beyond it is covered by its neighbours may extend over them,
-        and `irredundant` then drops what it made redundant. The union is unchanged."""
-        solver = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        solver.add(self.encoder.well_formed(), z3.Not(z3.Or([cube_term(f.cube, self.encoder.vars) for f in found])))
-        widened = []
-        for item in found:
-            cube = item.cube
-            for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
-                if cube.get(dim) is None or (dim.endswith(".kind") and not _any_end(cube, dim)):
-                    continue
-                wider = cube.replace(dim, None)
-                solver.push()
-                solver.add(cube_term(wider, self.encoder.vars))
-                if check(solver, self.what) is Answer.UNSAT:
-                    cube = wider
-                solver.pop()
-            widened.append(Found(item.point, cube))
-        return widened
-
-    def irredundant(self, found: list[Found]) -> list[Found]:
-        """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
-
-        Later cubes tend to be slivers left between earlier ones, so they are tried first.
-        """
-        solver = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        solver.add(self.encoder.well_formed())
-        terms = [cube_term(f.cube, self.encoder.vars) for f in found]
-        kept = list(range(len(found)))
-        for i in reversed(range(len(found))):
-            others = [terms[j] for j in kept if j != i]
-            if not others:
-                continue
-            solver.push()
-            solver.add(terms[i], z3.Not(z3.Or(others)))
-            covered = check(solver, self.what) is Answer.UNSAT
-            solver.pop()
-            if covered:
-                kept.remove(i)
-        return [found[i] for i in kept]
+    def list_into(self, found: list[Found], budget: int, on_found: Callable[[], None] | None = None) -> bool:
+        """Append up to `budget` cubes of the target to `found`, in the order found; whether
+        more exist. A flow outside the cubes is enough to know that: it is never widened.
+        Raises Undecided with `found` holding what was found before. A larger budget finds
+        the same first cubes."""
+        for _ in range(budget):
+            if check(self.finder, self.what) is not Answer.SAT:
+                return False
+            found.append(self._next())
+            if on_found is not None:
+                on_found()
+        return check(self.finder, self.what) is Answer.SAT
 
     def inside(self, cube: Cube) -> bool:
         self.checker.push()
         try:
-            self.checker.add(cube_term(cube, self.encoder.vars))
+            self.checker.add(self.encoder.cube(cube))
             return check(self.checker, self.what) is Answer.UNSAT
         finally:
             self.checker.pop()
@@ -170,17 +136,16 @@ class ClassSearch:
         is dropped at once (the core alone keeps the cube inside), sparing a check per
         dimension. A kind or address family stays while any dimension it qualifies does,
         and both kinds stay while the family does."""
-        variables = dimension_vars(self.encoder.vars)
-        literals = {}
+        literals: dict[int, tuple[z3.BoolRef, str]] = {}
         self.checker.push()
         try:
             for i, (dim, value) in enumerate(cube.dims):
                 literal = z3.Bool(f"npdiff!dim!{i}", self.encoder.ctx)
-                self.checker.add(z3.Implies(literal, dim_term(variables[dim], value)))
-                literals[str(literal)] = dim
-            if check(self.checker, self.what, [z3.Bool(n, self.encoder.ctx) for n in literals]) is not Answer.UNSAT:
+                self.checker.add(z3.Implies(literal, self.encoder.dimension(dim, value)))
+                literals[literal.get_id()] = (literal, dim)
+            if check(self.checker, self.what, [literal for literal, _ in literals.values()]) is not Answer.UNSAT:
                 raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
-            needed = {literals[str(c)] for c in self.checker.unsat_core()}
+            needed = {literals[c.get_id()][1] for c in self.checker.unsat_core()}
         finally:
             self.checker.pop()
         for side in ("src", "dst"):
@@ -227,9 +192,9 @@ class ClassSearch:
         When the seeker finishes first, the candidates are proved inside together (each
         bad one found on the way is dropped), and the values neither named, which have no
         flow of the target, join only if they have no flow at all (vacuous)."""
-        var = dimension_vars(self.encoder.vars)[dim]
+        var = self.encoder.dimensions[dim]
         values = domain(dim, self.encoder.universe)
-        others = cube_term(cube.replace(dim, None), self.encoder.vars)
+        others = self.encoder.cube(cube.replace(dim, None))
         good: set = set(cube.get(dim) or ())
         bad: set = set()
         candidates: set = set()
@@ -307,32 +272,89 @@ def cover_union(searches: Iterable[ClassSearch], max_classes: int, what: str,
                 progress: Step | None = None) -> tuple[list[Found], str]:
     """Cover the union of the searches' targets, one after the other, with up to
     `max_classes` cubes in all; then simplify them together. Returns the cubes and why the
-    cover is partial ("" if it is whole). A flow outside the cubes found is enough to know
-    more exist: it is never widened."""
-    found: list[Found] = []
+    cover is partial ("" if it is whole)."""
+    lists: list[list[Found]] = []
     reason = ""
-    first: ClassSearch | None = None
-    contributing = 0
+    encoder: Encoder | None = None
+    count = 0
+
+    def report() -> None:
+        if progress is not None:
+            progress(f"listing {what}, classes found:", count + len(lists[-1]), None)
     try:
         for search in searches:
-            first = first or search
-            before = len(found)
-            while check(search.finder, search.what) is Answer.SAT:
-                if len(found) == max_classes:
-                    reason = (f"{what}: listing stopped at --max-classes {max_classes}; more classes exist"
-                              if max_classes else f"{what}: not listed (--max-classes 0)")
-                    break
-                found.append(search._next())
-                if progress is not None:
-                    progress(f"listing {what}, classes found:", len(found), None)
-            contributing += len(found) > before
-            if reason:
+            encoder = encoder or search.encoder
+            lists.append([])
+            more = search.list_into(lists[-1], max_classes - count, report)
+            count += len(lists[-1])
+            if more:
+                reason = stopped(what, max_classes)
                 break
-        if first is not None:
-            found = first.simplify(first.rejoin(merge(found, first.encoder.universe)) if contributing > 1 else found)
+        if encoder is not None:
+            return finish(encoder, lists, what), reason
     except Undecided as exc:
         reason = f"listing incomplete: {exc}"
-    return found, reason
+    return [f for found in lists for f in found], reason
+
+
+def stopped(what: str, max_classes: int) -> str:
+    """Why a listing that reached its budget is partial."""
+    return (f"{what}: listing stopped at --max-classes {max_classes}; more classes exist"
+            if max_classes else f"{what}: not listed (--max-classes 0)")
+
+
+def finish(encoder: Encoder, lists: list[list[Found]], what: str) -> list[Found]:
+    """The cubes of several searches' listings (in order), simplified together: rejoined
+    across zones when more than one search contributed, merged, and made irredundant."""
+    found = [f for listed in lists for f in listed]
+    if sum(1 for listed in lists if listed) > 1:
+        found = rejoin(encoder, merge(found, encoder.universe), what)
+    return irredundant(encoder, merge(found, encoder.universe), what)
+
+
+def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
+    """Widen each cube's namespace and kind as far as the union of all the cubes allows.
+    Cubes found zone by zone (analyse/locality.py, pairs) stop at their zone; a cube whose
+    continuation beyond it is covered by its neighbours may extend over them, and
+    `irredundant` then drops what it made redundant. The union is unchanged."""
+    solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
+    solver.add(encoder.well_formed(), z3.Not(z3.Or([encoder.cube(f.cube) for f in found])))
+    widened = []
+    for item in found:
+        cube = item.cube
+        for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
+            if cube.get(dim) is None or (dim.endswith(".kind") and not _any_end(cube, dim)):
+                continue
+            wider = cube.replace(dim, None)
+            solver.push()
+            solver.add(encoder.cube(wider))
+            if check(solver, what) is Answer.UNSAT:
+                cube = wider
+            solver.pop()
+        widened.append(Found(item.point, cube))
+    return widened
+
+
+def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
+    """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
+
+    Later cubes tend to be slivers left between earlier ones, so they are tried first.
+    """
+    solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
+    solver.add(encoder.well_formed())
+    terms = [encoder.cube(f.cube) for f in found]
+    kept = list(range(len(found)))
+    for i in reversed(range(len(found))):
+        others = [terms[j] for j in kept if j != i]
+        if not others:
+            continue
+        solver.push()
+        solver.add(terms[i], z3.Not(z3.Or(others)))
+        covered = check(solver, what) is Answer.UNSAT
+        solver.pop()
+        if covered:
+            kept.remove(i)
+    return [found[i] for i in kept]
 
 
 def _any_end(cube: Cube, kind_dim: str) -> bool:

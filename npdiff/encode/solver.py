@@ -21,6 +21,12 @@ def unknown_answers() -> int:
     return _unknown_answers
 
 
+def count_unknown_answers(count: int) -> None:
+    """Add unknown answers given in another process (analyse/workers.py) to this one's count."""
+    global _unknown_answers
+    _unknown_answers += count
+
+
 def undecided(what: str, solver: z3.Solver) -> Undecided:
     """The exception for an unknown answer to the question `what`, counted."""
     global _unknown_answers

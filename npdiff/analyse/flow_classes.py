@@ -1,0 +1,54 @@
+"""Cubes found by class search, turned into the flow classes a diff reports: a witness flow
+decided on both sides (with the rules behind each verdict) and readable regions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from npdiff.analyse.evaluate import decide
+from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
+from npdiff.encode import Encoder
+from npdiff.encode.cube import readable_point, witness_flow
+from npdiff.encode.search import Found
+from npdiff.model import Flow, PolicySet
+from npdiff.model.result import DiffResult, FlowClass, Verdict
+
+SidesOf = Callable[[Flow], tuple[PolicySet, PolicySet]]
+
+
+def listed_result(allowed: Sequence[Found], blocked: Sequence[Found], reasons: Sequence[str],
+                  encoder: Encoder, sides_of: SidesOf, common: dict) -> DiffResult:
+    """A "different" verdict with the classes of both directions, sorted; partial if any
+    reason is given. `sides_of` names the policy sets that decide a witness."""
+    listed = [tuple(sorted((flow_class(item, encoder, sides_of) for item in found), key=_sort_key))
+              for found in (allowed, blocked)]
+    return DiffResult(Verdict.DIFFERENT, newly_allowed=listed[0], newly_blocked=listed[1],
+                      complete=not reasons, reason="; ".join(reasons), **common)
+
+
+def flow_class(item: Found, encoder: Encoder, sides_of: SidesOf) -> FlowClass:
+    universe = encoder.universe
+    # Pods carry addresses under --ipblock-matches-pods, with facts (distinct ends, pod
+    # CIDRs) that a moved address could break: keep the solver's own point there.
+    moved = () if encoder.semantics.ipblock_matches_pods else (readable_point(item.point, item.cube),)
+    for point in (*moved, item.point):
+        witness = witness_flow(point, universe, encoder.semantics)
+        old, new = sides_of(witness)
+        before, after = decide(encoder, old, witness), decide(encoder, new, witness)
+        if before.allowed != after.allowed:
+            break
+    else:
+        raise AssertionError("witness flow does not differ between the two sides")
+    return FlowClass(
+        src=endpoint_region(item.cube, "src", universe, encoder.semantics),
+        dst=endpoint_region(item.cube, "dst", universe, encoder.semantics),
+        protocols=protocols_of(item.cube),
+        ports=ports_of(item.cube),
+        witness=witness,
+        old=before,
+        new=after,
+    )
+
+
+def _sort_key(flow_class: FlowClass) -> tuple:
+    return (repr(flow_class.dst), repr(flow_class.src), flow_class.protocols, flow_class.ports)

@@ -1,0 +1,221 @@
+"""The changed region of a diff, one pair of zones at a time (analyse/locality.py, "pairs").
+
+Each pair is decided by two namespaces' policies only, so its questions stay small however
+large the sets are. The pairs a change can touch are found first; then they are taken in
+pieces of PAIRS_PER_PIECE, in order: a piece finds which of its pairs differ, and in
+which direction, and lists each direction's classes there. Pieces are independent, each
+with solver contexts of its own, so they may run in worker processes (analyse/workers.py)
+and the answer does not depend on how many run at once.
+
+The listing keeps the order and the `--max-classes` budget of one search after another:
+classes are taken piece by piece, pair by pair, until the budget is spent. A piece is
+given what remains of the budget when it starts; one started early, with more, finds the
+same first classes (a search's classes come in the same order whatever its budget), and
+the extra ones are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from npdiff.analyse.flow_classes import listed_result
+from npdiff.analyse.locality import FREE, Change, Pair, PairPolicies
+from npdiff.analyse.workers import in_order
+from npdiff.encode import Encoder, Undecided
+from npdiff.encode.search import ClassSearch, Found, finish, stopped
+from npdiff.encode.solver import Answer, check, make_solver
+from npdiff.model import Flow, Pod, PolicySet
+from npdiff.model.policy import Direction
+from npdiff.model.result import DiffResult, Verdict
+
+if TYPE_CHECKING:
+    from npdiff.progress import Step
+
+PAIRS_PER_PIECE = 16
+WHAT = ("newly blocked flows", "newly allowed flows")   # by `allowing`: 1 when NEW allows
+DIFFERING = "differing flows"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One direction's classes in a piece: what each of its searches found, in order."""
+
+    found: tuple[tuple[Found, ...], ...]
+    more: bool = False    # the piece's budget ran out with more classes to find
+    error: str = ""       # a check answered unknown: the listing stops there
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    differing: bool                 # some pair of the piece differs
+    undecided: str                  # why some pair could not be probed ("" if none)
+    listings: tuple[Listing, ...]   # by `allowing`; empty under --max-classes 0
+
+
+def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, max_classes: int,
+             progress: Step | None, common: dict, jobs: int = 1) -> DiffResult:
+    semantics = encoder.semantics
+    policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
+    cut_old, cut_new = PairPolicies(old, change, semantics), PairPolicies(new, change, semantics)
+    restricted: dict[Pair, tuple[PolicySet, PolicySet]] = {}
+
+    def sides_of(pair: Pair) -> tuple[PolicySet, PolicySet]:
+        if pair not in restricted:
+            restricted[pair] = cut_old(pair), cut_new(pair)
+        return restricted[pair]
+
+    try:
+        candidates = _pairs(encoder, old, new, change, policed)
+    except Undecided as exc:
+        return DiffResult(Verdict.UNDECIDED, reason=str(exc), **common)
+    pieces = [tuple(candidates[i:i + PAIRS_PER_PIECE]) for i in range(0, len(candidates), PAIRS_PER_PIECE)]
+    remaining = [max_classes, max_classes]   # read by a piece when it starts
+
+    def run(piece: tuple[Pair, ...]) -> PieceResult:
+        return _piece(piece, Encoder(encoder.universe, semantics, encoder.inventory_pods), sides_of, policed,
+                      max_classes, tuple(remaining))
+
+    lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
+    reasons = ["", ""]
+    differing, undecided = False, ""
+    pieces_done = 0
+    for result in in_order(pieces, run, jobs):
+        pieces_done += 1
+        if progress is not None:
+            progress("comparing the two policy sets", min(pieces_done * PAIRS_PER_PIECE, len(candidates)),
+                     len(candidates))
+        differing = differing or result.differing
+        undecided = undecided or result.undecided
+        if max_classes == 0:
+            if differing:
+                break
+            continue
+        for allowing in (1, 0):
+            if not reasons[allowing]:
+                reasons[allowing] = _take(result.listings[allowing], lists[allowing], remaining, allowing,
+                                          max_classes)
+            if progress is not None and max_classes > remaining[allowing]:
+                progress(f"listing {WHAT[allowing]}, classes found:", max_classes - remaining[allowing], None)
+        if all(reasons):
+            break
+    if not differing:
+        if undecided:
+            return DiffResult(Verdict.UNDECIDED, reason=undecided, **common)
+        return DiffResult(Verdict.EQUIVALENT, **common)
+    if max_classes == 0:
+        return DiffResult(Verdict.DIFFERENT, complete=False, reason="flow classes not listed (--max-classes 0)",
+                          **common)
+    found: list[list[Found]] = [[], []]
+    for allowing in (1, 0):
+        try:
+            found[allowing] = finish(encoder, lists[allowing], WHAT[allowing])
+        except Undecided as exc:
+            found[allowing] = [f for listed in lists[allowing] for f in listed]
+            reasons[allowing] = f"listing incomplete: {exc}"
+    notes = [r for r in (reasons[1], reasons[0]) if r]
+    if undecided:
+        notes.append(f"listing incomplete: {undecided}")
+
+    def witness_sides(witness: Flow) -> tuple[PolicySet, PolicySet]:
+        return sides_of(Pair(_zone(witness.src, policed), _zone(witness.dst, policed)))
+
+    return listed_result(found[1], found[0], notes, encoder, witness_sides, common)
+
+
+def _take(listing: Listing, lists: list[list[Found]], remaining: list[int], allowing: int,
+          max_classes: int) -> str:
+    """Take a piece's classes of one direction within the budget left; why this direction's
+    listing is over ("" while it goes on)."""
+    for found in listing.found:
+        taken = list(found[:remaining[allowing]])
+        lists.append(taken)
+        remaining[allowing] -= len(taken)
+        if len(taken) < len(found):
+            return stopped(WHAT[allowing], max_classes)
+    if listing.more:
+        return stopped(WHAT[allowing], max_classes)
+    if listing.error:
+        return f"listing incomplete: {listing.error}"
+    return ""
+
+
+def _piece(pairs: tuple[Pair, ...], encoder: Encoder, sides_of, policed: tuple[str, ...], max_classes: int,
+           budgets: tuple[int, int]) -> PieceResult:
+    """Probe each pair of a piece, then list the classes of each direction in the pairs
+    that have some. The first direction listed reuses the probe's context; the second
+    gets a fresh one, so neither depends on how far the other went."""
+    probe = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
+    probe.add(encoder.well_formed())
+    differing: list[tuple[Pair, frozenset[int]]] = []
+    proved, undecided = False, ""
+    for pair in pairs:
+        a, b = sides_of(pair)
+        probe.push()
+        try:
+            probe.add(encoder.in_pair(pair.src, pair.dst, policed), encoder.disagree(a, b))
+            if check(probe, DIFFERING) is Answer.UNSAT:
+                continue
+            proved = True
+            if max_classes == 0:
+                break
+            # No search is set up for a direction without a single flow.
+            differing.append((pair, encoder.differing_directions(probe, a, b, DIFFERING)))
+        except Undecided as exc:
+            undecided = undecided or str(exc)
+        finally:
+            probe.pop()
+    if max_classes == 0:
+        return PieceResult(proved, undecided, ())
+    listings: list[Listing] = [Listing(()), Listing(())]
+    fresh = False
+    for allowing in (1, 0):
+        chosen = [pair for pair, directions in differing if allowing in directions]
+        if not chosen:
+            continue
+        if fresh:
+            encoder = Encoder(encoder.universe, encoder.semantics, encoder.inventory_pods)
+        fresh = True
+        listings[allowing] = _list(encoder, chosen, sides_of, policed, allowing, budgets[allowing])
+    return PieceResult(proved, undecided, tuple(listings))
+
+
+def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...], allowing: int,
+          budget: int) -> Listing:
+    found: list[tuple[Found, ...]] = []
+    for pair in pairs:
+        sides = sides_of(pair)
+        region = encoder.in_pair(pair.src, pair.dst, policed)
+        pinned = frozenset(f"{side}.ns" for side, zone in (("src", pair.src), ("dst", pair.dst)) if zone is not FREE)
+        search = ClassSearch.difference(encoder, sides[allowing], sides[1 - allowing], WHAT[allowing], region, pinned)
+        items: list[Found] = []
+        try:
+            more = search.list_into(items, budget - sum(len(f) for f in found))
+        except Undecided as exc:
+            return Listing((*found, tuple(items)), error=str(exc))
+        found.append(tuple(items))
+        if more:
+            return Listing(tuple(found), more=True)
+    return Listing(tuple(found))
+
+
+def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
+           policed: tuple[str, ...]) -> list[Pair]:
+    """The pairs a change can touch: for each changed scope, the zones of the other end
+    where the scope's own verdict differs (whatever the other end's policies say). A flow
+    decided differently differs in its source's egress or its destination's ingress, so
+    these pairs hold every such flow."""
+    found: set[Pair] = set()
+    for direction, other in ((Direction.INGRESS, "src"), (Direction.EGRESS, "dst")):
+        for ns in change.namespaces(direction):
+            subject = "dst" if direction is Direction.INGRESS else "src"
+            local = encoder.all([encoder.in_zone(subject, ns, policed),
+                                 encoder.disagree_on(PolicySet(old.in_namespace(ns)), PolicySet(new.in_namespace(ns)),
+                                                     direction)])
+            for zone in encoder.zones(local, other, policed, DIFFERING):
+                found.add(Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone))
+    return sorted(found, key=lambda p: (p.dst or "", p.src or ""))
+
+
+def _zone(endpoint, policed: tuple[str, ...]) -> str | None:
+    return endpoint.namespace if isinstance(endpoint, Pod) and endpoint.namespace in policed else FREE

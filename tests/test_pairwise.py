@@ -1,0 +1,120 @@
+"""The changed region in pieces (analyse/pairwise.py) run in worker processes
+(analyse/workers.py): the answer is the same for any number of workers, and still exact."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import oracle
+from examples.runner import cli_flags, write_policies
+from npdiff.analyse import pairwise, workers
+from npdiff.cli import run
+from npdiff.encode import solver
+from test_classes_exact import _in_class, exact_options
+from test_property import SCALE, SETTINGS, flow_batches, related_sets
+
+pytestmark = pytest.mark.skipif(not workers.sys.platform.startswith("linux"), reason="workers fork on Linux only")
+
+
+def _diff(directory: Path, old: list, new: list, options: dict, *extra: str):
+    old_file = write_policies(directory / "old.yaml", old)
+    new_file = write_policies(directory / "new.yaml", new)
+    return run(["diff", str(old_file), str(new_file), "-o", "json", *cli_flags(options), *extra])
+
+
+@settings(max_examples=25 * SCALE, **SETTINGS)
+@given(pair=related_sets(), flows=flow_batches(max_size=20), options=exact_options,
+       max_classes=st.sampled_from(["0", "1", "2", "100"]))
+def test_workers_give_the_answer_of_one_process(pair, flows, options, max_classes):
+    old, new = pair
+    # One pair per piece: every diff here has several pieces, so budgets cross pieces.
+    with mock.patch.object(pairwise, "PAIRS_PER_PIECE", 1), tempfile.TemporaryDirectory() as directory:
+        one = _diff(Path(directory), old, new, options, "--max-classes", max_classes, "--jobs", "1")
+        two = _diff(Path(directory), old, new, options, "--max-classes", max_classes, "--jobs", "2")
+    assert one.exit_code in (0, 1), one.stderr
+    assert (two.exit_code, two.stdout) == (one.exit_code, one.stdout)
+    report = json.loads(one.stdout)
+    if not report["complete"]:
+        assert "--max-classes" in report["reason"]
+        return
+    for flow in flows:
+        if flow["src"].get("local_node") and options.get("allow_from_local_node", True):
+            continue  # exempt on both sides (S6.4)
+        if options.get("ipblock_matches_pods") and flow["src"].get("ip") == flow["dst"].get("ip"):
+            continue  # two endpoints never share an address
+        before, after = oracle.allowed(old, flow, **options), oracle.allowed(new, flow, **options)
+        assert any(_in_class(c, flow) for c in report["newly_allowed"]) == (after and not before), flow
+        assert any(_in_class(c, flow) for c in report["newly_blocked"]) == (before and not after), flow
+
+
+def _slow_square(n: int) -> int:
+    time.sleep(0.05 * (5 - n % 5))  # later pieces finish first
+    return n * n
+
+
+def test_results_come_in_the_order_of_the_pieces():
+    assert list(workers.in_order(range(10), _slow_square, 3)) == [n * n for n in range(10)]
+    assert list(workers.in_order(range(10), _slow_square, 1)) == [n * n for n in range(10)]
+
+
+def _fails_at_two(n: int) -> int:
+    if n == 2:
+        raise ValueError("piece two")
+    return n
+
+
+def test_an_exception_is_raised_in_its_turn():
+    results = workers.in_order(range(5), _fails_at_two, 2)
+    assert [next(results), next(results)] == [0, 1]
+    with pytest.raises(ValueError, match="piece two"):
+        next(results)
+
+
+def test_a_worker_that_dies_is_an_error():
+    def dies(n: int) -> int:
+        if n == 1:
+            os._exit(7)
+        return n
+
+    with pytest.raises(RuntimeError, match="worker"):
+        list(workers.in_order(range(3), dies, 2))
+
+
+def test_stopping_early_stops_the_workers(tmp_path):
+    def sleeper(n: int) -> int:
+        (tmp_path / f"{n}.part").write_text(str(os.getpid()))
+        (tmp_path / f"{n}.part").rename(tmp_path / f"{n}.pid")
+        if n:
+            time.sleep(60)
+        deadline = time.monotonic() + 30
+        while len(list(tmp_path.glob("*.pid"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the others are running once they have written their pid
+        return n
+
+    results = workers.in_order(range(3), sleeper, 3)
+    assert next(results) == 0
+    results.close()
+    pids = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 3
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_unknown_answers_in_workers_count_here():
+    def unknown(n: int) -> int:
+        solver.count_unknown_answers(2)
+        return n
+
+    before = solver.unknown_answers()
+    assert list(workers.in_order(range(3), unknown, 2)) == [0, 1, 2]
+    assert solver.unknown_answers() == before + 6
