@@ -62,8 +62,8 @@ def _slow_square(n: int) -> int:
 
 
 def test_results_come_in_the_order_of_the_pieces():
-    assert list(workers.in_order(range(10), _slow_square, 3)) == [n * n for n in range(10)]
-    assert list(workers.in_order(range(10), _slow_square, 1)) == [n * n for n in range(10)]
+    assert list(workers.in_order(10, int, _slow_square, 3)) == [n * n for n in range(10)]
+    assert list(workers.in_order(10, int, _slow_square, 1)) == [n * n for n in range(10)]
 
 
 def _fails_at_two(n: int) -> int:
@@ -73,7 +73,7 @@ def _fails_at_two(n: int) -> int:
 
 
 def test_an_exception_is_raised_in_its_turn():
-    results = workers.in_order(range(5), _fails_at_two, 2)
+    results = workers.in_order(5, int, _fails_at_two, 2)
     assert [next(results), next(results)] == [0, 1]
     with pytest.raises(ValueError, match="piece two"):
         next(results)
@@ -86,7 +86,7 @@ def test_a_worker_that_dies_is_an_error():
         return n
 
     with pytest.raises(RuntimeError, match="worker"):
-        list(workers.in_order(range(3), dies, 2))
+        list(workers.in_order(3, int, dies, 2))
 
 
 def test_stopping_early_stops_the_workers(tmp_path):
@@ -100,7 +100,7 @@ def test_stopping_early_stops_the_workers(tmp_path):
             time.sleep(0.01)  # the others are running once they have written their pid
         return n
 
-    results = workers.in_order(range(3), sleeper, 3)
+    results = workers.in_order(3, int, sleeper, 3)
     assert next(results) == 0
     results.close()
     pids = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
@@ -116,5 +116,5 @@ def test_unknown_answers_in_workers_count_here():
         return n
 
     before = solver.unknown_answers()
-    assert list(workers.in_order(range(3), unknown, 2)) == [0, 1, 2]
+    assert list(workers.in_order(3, int, unknown, 2)) == [0, 1, 2]
     assert solver.unknown_answers() == before + 6

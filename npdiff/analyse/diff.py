@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from npdiff.analyse.changes import object_changes
-from npdiff.analyse.flow_classes import listed_result
+from npdiff.analyse.flow_classes import flow_class, listed_result
 from npdiff.analyse.locality import changed_scopes, reduce
 from npdiff.analyse.pairwise import pairwise
 from npdiff.encode import Encoder, Undecided
@@ -62,7 +62,8 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         found.append(classes)
         if reason:
             reasons.append(reason)
-    return listed_result(found[0], found[1], reasons, encoder, lambda _: (old, new), common)
+    allowed, blocked = ([flow_class(item, encoder, lambda _: (old, new)) for item in items] for items in found)
+    return listed_result(allowed, blocked, reasons, common)
 
 
 def _verdict_alone(encoder: Encoder, old: PolicySet, new: PolicySet, common: dict) -> DiffResult:

@@ -3,7 +3,7 @@ decided on both sides (with the rules behind each verdict) and readable regions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from npdiff.analyse.evaluate import decide
 from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
@@ -16,17 +16,19 @@ from npdiff.model.result import DiffResult, FlowClass, Verdict
 SidesOf = Callable[[Flow], tuple[PolicySet, PolicySet]]
 
 
-def listed_result(allowed: Sequence[Found], blocked: Sequence[Found], reasons: Sequence[str],
-                  encoder: Encoder, sides_of: SidesOf, common: dict) -> DiffResult:
+def listed_result(allowed: Iterable[FlowClass], blocked: Iterable[FlowClass], reasons: Sequence[str],
+                  common: dict) -> DiffResult:
     """A "different" verdict with the classes of both directions, sorted; partial if any
-    reason is given. `sides_of` names the policy sets that decide a witness."""
-    listed = [tuple(sorted((flow_class(item, encoder, sides_of) for item in found), key=_sort_key))
-              for found in (allowed, blocked)]
-    return DiffResult(Verdict.DIFFERENT, newly_allowed=listed[0], newly_blocked=listed[1],
+    reason is given."""
+    return DiffResult(Verdict.DIFFERENT, newly_allowed=tuple(sorted(allowed, key=_sort_key)),
+                      newly_blocked=tuple(sorted(blocked, key=_sort_key)),
                       complete=not reasons, reason="; ".join(reasons), **common)
 
 
 def flow_class(item: Found, encoder: Encoder, sides_of: SidesOf) -> FlowClass:
+    """The class of a cube, with a witness flow decided on both sides (`sides_of` names the
+    policy sets that decide it). Only terms are evaluated, no solver runs: the class is
+    the same in any encoder of the same universe."""
     universe = encoder.universe
     # Pods carry addresses under --ipblock-matches-pods, with facts (distinct ends, pod
     # CIDRs) that a moved address could break: keep the solver's own point there.

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from npdiff.analyse.flow_classes import listed_result
+from npdiff.analyse.flow_classes import flow_class, listed_result
 from npdiff.analyse.locality import FREE, Change, Pair, PairPolicies
 from npdiff.analyse.workers import in_order
 from npdiff.encode import Encoder, Undecided
@@ -27,7 +27,7 @@ from npdiff.encode.search import ClassSearch, Found, finish, stopped
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.model import Flow, Pod, PolicySet
 from npdiff.model.policy import Direction
-from npdiff.model.result import DiffResult, Verdict
+from npdiff.model.result import DiffResult, FlowClass, Verdict
 
 if TYPE_CHECKING:
     from npdiff.progress import Step
@@ -44,6 +44,9 @@ class Listing:
     found: tuple[tuple[Found, ...], ...]
     more: bool = False    # the piece's budget ran out with more classes to find
     error: str = ""       # a check answered unknown: the listing stops there
+    # The class of each cube as found, witness decided (flow_classes.py): most cubes come
+    # out of `finish` as they went in, and their classes need not be made again here.
+    classes: tuple[tuple[Found, FlowClass], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,22 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     except Undecided as exc:
         return DiffResult(Verdict.UNDECIDED, reason=str(exc), **common)
     pieces = [tuple(candidates[i:i + PAIRS_PER_PIECE]) for i in range(0, len(candidates), PAIRS_PER_PIECE)]
-    remaining = [max_classes, max_classes]   # read by a piece when it starts
+    remaining = [max_classes, max_classes]   # by `allowing`; a piece is given them when it starts
 
-    def run(piece: tuple[Pair, ...]) -> PieceResult:
-        return _piece(piece, Encoder(encoder.universe, semantics, encoder.inventory_pods), sides_of, policed,
-                      max_classes, tuple(remaining))
+    def piece(index: int) -> tuple[tuple[Pair, ...], tuple[int, int]]:
+        return pieces[index], (remaining[0], remaining[1])
+
+    def run(piece: tuple[tuple[Pair, ...], tuple[int, int]]) -> PieceResult:
+        pairs, budgets = piece
+        return _piece(pairs, Encoder(encoder.universe, semantics, encoder.inventory_pods), sides_of, policed,
+                      max_classes, budgets)
 
     lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
+    made: dict[tuple, FlowClass] = {}
     reasons = ["", ""]
     differing, undecided = False, ""
     pieces_done = 0
-    for result in in_order(pieces, run, jobs):
+    for result in in_order(len(pieces), piece, run, jobs):
         pieces_done += 1
         if progress is not None:
             progress("comparing the two policy sets", min(pieces_done * PAIRS_PER_PIECE, len(candidates)),
@@ -92,6 +100,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
                 break
             continue
         for allowing in (1, 0):
+            made.update((_key(item), made_class) for item, made_class in result.listings[allowing].classes)
             if not reasons[allowing]:
                 reasons[allowing] = _take(result.listings[allowing], lists[allowing], remaining, allowing,
                                           max_classes)
@@ -120,7 +129,13 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     def witness_sides(witness: Flow) -> tuple[PolicySet, PolicySet]:
         return sides_of(Pair(_zone(witness.src, policed), _zone(witness.dst, policed)))
 
-    return listed_result(found[1], found[0], notes, encoder, witness_sides, common)
+    classes = [[made.get(_key(item)) or flow_class(item, encoder, witness_sides) for item in items]
+               for items in found]
+    return listed_result(classes[1], classes[0], notes, common)
+
+
+def _key(item: Found) -> tuple:
+    return tuple(sorted(item.point.items())), item.cube
 
 
 def _take(listing: Listing, lists: list[list[Found]], remaining: list[int], allowing: int,
@@ -183,6 +198,8 @@ def _piece(pairs: tuple[Pair, ...], encoder: Encoder, sides_of, policed: tuple[s
 def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...], allowing: int,
           budget: int) -> Listing:
     found: list[tuple[Found, ...]] = []
+    classes: list[tuple[Found, FlowClass]] = []
+    more, error = False, ""
     for pair in pairs:
         sides = sides_of(pair)
         region = encoder.in_pair(pair.src, pair.dst, policed)
@@ -192,11 +209,13 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
         try:
             more = search.list_into(items, budget - sum(len(f) for f in found))
         except Undecided as exc:
-            return Listing((*found, tuple(items)), error=str(exc))
+            error = str(exc)
         found.append(tuple(items))
-        if more:
-            return Listing(tuple(found), more=True)
-    return Listing(tuple(found))
+        # Every witness of the pair's cubes lies in the pair.
+        classes.extend((item, flow_class(item, encoder, lambda _: sides)) for item in items)
+        if more or error:
+            break
+    return Listing(tuple(found), more, error, tuple(classes))
 
 
 def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,

@@ -1,10 +1,10 @@
 """Independent pieces of an analysis, run in forked worker processes, their results taken in order.
 
-A piece is worth a process when its solver work dwarfs a fork (a few milliseconds): the
-child starts with every policy already read, and only its result, a small picklable
-value, travels back. Each piece must build its own solver context, so that what it finds
-does not depend on what ran before it in the same process: the results are then the same
-for any number of workers, one included, where pieces run here, in order.
+Workers are forked once, when the first piece starts, with every policy already read;
+each is then sent pieces (small picklable values) and sends back results. A piece must
+build its own solver contexts, so that what it finds does not depend on what ran before
+it in the same process: the results are then the same for any number of workers, one
+included, where pieces run here, in order.
 
 Workers are forked where `os.fork` is safe for this program (Linux); z3 stops its timer
 threads before a fork (it registers an at-fork handler). Elsewhere pieces run here.
@@ -16,9 +16,10 @@ import os
 import pickle
 import select
 import signal
+import struct
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
 
 from npdiff.encode import solver
 
@@ -26,91 +27,144 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 MAX_JOBS = 8
+_HEADER = struct.Struct("!Q")  # the length of the pickle that follows
+
+
+def forking() -> bool:
+    return sys.platform.startswith("linux")
 
 
 def available_jobs() -> int:
-    """Workers for `--jobs 0` (the default): the CPUs this process may run on, up to MAX_JOBS,
-    or one where pieces cannot be forked."""
-    if not sys.platform.startswith("linux"):
-        return 1
-    return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0))))
+    """Workers for `--jobs 0` (the default): the CPUs this process may run on, up to
+    MAX_JOBS, or one where pieces are not forked."""
+    return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0)))) if forking() else 1
 
 
-def in_order(pieces: Sequence[P], run: Callable[[P], R], jobs: int) -> Iterator[R]:
-    """`run(piece)` for each piece, yielded in the pieces' order. With `jobs` > 1 up to that
-    many pieces run at once, ahead of the one yielded; closing the iterator early stops
-    the pieces still running. An exception raised by a piece is raised here, in its turn."""
-    if jobs <= 1 or len(pieces) <= 1 or not sys.platform.startswith("linux"):
-        for piece in pieces:
-            yield run(piece)
+def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs: int) -> Iterator[R]:
+    """`run(piece(i))` for i in range(count), yielded in order. `piece(i)` is called here
+    when piece i starts; with `jobs` > 1 up to that many pieces run at once in workers,
+    ahead of the one yielded. Closing the iterator early stops the workers. An exception
+    raised by a piece is raised here, in its turn."""
+    if jobs <= 1 or count <= 1 or not forking():
+        for index in range(count):
+            yield run(piece(index))
         return
-    running: dict[int, tuple[int, int, bytearray]] = {}   # fd -> (piece index, pid, bytes read)
+    workers = [_Worker(run) for _ in range(min(jobs, count))]
+    busy: dict[int, _Worker] = {}      # piece index -> the worker running it
     done: dict[int, tuple[str, object, int]] = {}
-    launched = 0
+    started = 0
     try:
-        for index in range(len(pieces)):
+        for index in range(count):
             while index not in done:
-                while launched < len(pieces) and len(running) < jobs:
-                    fd, pid = _fork(run, pieces[launched])
-                    running[fd] = (launched, pid, bytearray())
-                    launched += 1
-                _collect(running, done)
+                for worker in workers:
+                    if started < count and worker.piece is None and worker.alive:
+                        worker.start(started, piece(started))
+                        busy[started] = worker
+                        started += 1
+                if not busy:
+                    raise RuntimeError("every analysis worker stopped unexpectedly")
+                for worker in _ready(list(busy.values())):
+                    finished, message = worker.receive()
+                    if message is not None:
+                        done[finished] = message
+                        del busy[finished]
             status, value, unknown = done.pop(index)
             solver.count_unknown_answers(unknown)
             if status == "raised":
                 raise value  # type: ignore[misc]
             yield value  # type: ignore[misc]
     finally:
-        for fd, (_, pid, _) in running.items():
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(fd)
+        for worker in workers:
+            worker.stop()
 
 
-def _fork(run: Callable[[P], R], piece: P) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: never returns to the caller's stack
-        os.close(read_end)
-        status = 1
+class _Worker(Generic[P, R]):
+    """A forked process that runs the pieces it is sent, one at a time."""
+
+    def __init__(self, run: Callable[[P], R]):
+        to_worker, self._commands = os.pipe()
+        self._results, from_worker = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # never returns to the caller's stack
+            status = 1
+            try:
+                os.close(self._commands)
+                os.close(self._results)
+                _serve(run, to_worker, from_worker)
+                status = 0
+            finally:
+                os._exit(status)  # no exit handlers, no flushing of the parent's buffers
+        os.close(to_worker)
+        os.close(from_worker)
+        self.piece: int | None = None
+        self.alive = True
+        self._buffer = bytearray()
+
+    def fileno(self) -> int:
+        return self._results
+
+    def start(self, index: int, piece: P) -> None:
+        self.piece = index
+        _write(self._commands, pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def receive(self) -> tuple[int, tuple[str, object, int] | None]:
+        """Read what the worker sent; its piece and result once the result is whole."""
+        index = self.piece
+        assert index is not None
+        chunk = os.read(self._results, 1 << 20)
+        if not chunk:
+            self.piece, self.alive = None, False
+            return index, ("raised", RuntimeError(f"analysis worker {self.pid} stopped unexpectedly"), 0)
+        self._buffer += chunk
+        if len(self._buffer) < _HEADER.size:
+            return index, None
+        (size,) = _HEADER.unpack_from(self._buffer)
+        if len(self._buffer) < _HEADER.size + size:
+            return index, None
+        # Our own child's pickle, through our own pipe: not untrusted input.
+        message = pickle.loads(bytes(self._buffer[_HEADER.size:_HEADER.size + size]))
+        del self._buffer[:_HEADER.size + size]
+        self.piece = None
+        return index, message
+
+    def stop(self) -> None:
+        for fd in (self._commands, self._results):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+def _ready(workers: list[_Worker]) -> list[_Worker]:
+    ready, _, _ = select.select(workers, [], [])
+    return ready
+
+
+def _serve(run: Callable[[P], R], commands: int, results: int) -> None:
+    """The worker's loop: a piece in, a result out, until the parent closes the pipe."""
+    with os.fdopen(commands, "rb") as incoming:
+        while header := incoming.read(_HEADER.size):
+            (size,) = _HEADER.unpack(header)
+            piece = pickle.loads(incoming.read(size))
             before = solver.unknown_answers()
             try:
-                result: tuple[str, object, int] = ("done", run(piece), 0)
-            except BaseException as exc:  # handed to the parent, which raises it in turn
-                result = ("raised", exc, 0)
-            result = (result[0], result[1], solver.unknown_answers() - before)
+                message: tuple[str, object, int] = ("done", run(piece), 0)
+            except Exception as exc:  # handed to the parent, which raises it in turn
+                message = ("raised", exc, 0)
+            message = (message[0], message[1], solver.unknown_answers() - before)
             try:
-                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
-                data = pickle.dumps(("raised", RuntimeError(f"worker result not sent: {exc!r}"), result[2]))
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
-            status = 0
-        finally:
-            os._exit(status)  # no exit handlers, no flushing of the parent's buffers
-    os.close(write_end)
-    return read_end, pid
+                data = pickle.dumps(("raised", RuntimeError(f"worker result not sent: {exc!r}"), message[2]))
+            _write(results, data)
 
 
-def _collect(running: dict[int, tuple[int, int, bytearray]], done: dict[int, tuple[str, object, int]]) -> None:
-    """Read from the workers until at least one has finished, and record its result."""
-    while True:
-        ready, _, _ = select.select(list(running), [], [])
-        finished = False
-        for fd in ready:
-            index, pid, data = running[fd]
-            chunk = os.read(fd, 1 << 20)
-            if chunk:
-                data += chunk
-                continue
-            del running[fd]
-            os.close(fd)
-            _, status = os.waitpid(pid, 0)
-            if os.waitstatus_to_exitcode(status) != 0 or not data:
-                done[index] = ("raised", RuntimeError(f"analysis worker {pid} failed (exit status {status})"), 0)
-            else:
-                done[index] = pickle.loads(bytes(data))
-            finished = True
-        if finished:
-            return
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]

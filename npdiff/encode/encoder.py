@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import z3
 
-from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars
+from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars, equals
 from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.terms import conjunction, disjunction
@@ -47,6 +47,8 @@ class Encoder:
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
         self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
         self.dimensions = dimension_vars(self.vars)
+        # Keyed by identities; each entry keeps its policies alive with it.
+        self._tiers: dict[tuple, tuple[list[NetworkPolicy], TierVerdict]] = {}
 
     @classmethod
     def for_sets(cls, policy_sets: Iterable[PolicySet], semantics: Semantics,
@@ -121,12 +123,13 @@ class Encoder:
     def _requirement(req: Requirement, var: z3.ArithRef, values: tuple[str, ...]) -> z3.BoolRef:
         indices = [Universe.value_index(values, v) for v in req.values]
         if req.operator is Operator.IN:
-            return disjunction([var == i for i in indices], var.ctx)
+            return disjunction([equals(var, i) for i in indices], var.ctx)
         if req.operator is Operator.NOT_IN:
-            return conjunction([var != i for i in indices], var.ctx)  # absent (0) is never in `indices` (S2.7)
+            # absent (0) is never in `indices` (S2.7)
+            return conjunction([z3.Not(equals(var, i)) for i in indices], var.ctx)
         if req.operator is Operator.EXISTS:
-            return var != 0
-        return var == 0
+            return z3.Not(equals(var, 0))
+        return equals(var, 0)
 
     def _namespace_name_requirement(self, req: Requirement, ep: EndpointVars) -> z3.BoolRef:
         """The name label always exists and equals the namespace (S1.1.2); a value that is
@@ -143,8 +146,8 @@ class Encoder:
     def selects(self, policy: NetworkPolicy, ep: EndpointVars) -> z3.BoolRef:
         """S3.2.1: a pod of the policy's namespace whose labels match spec.podSelector."""
         return self._memo(("selects", policy.namespace, policy.pod_selector, ep.side), lambda: self.all([
-            ep.kind == POD,
-            ep.ns == self.universe.namespace_index(policy.namespace),
+            equals(ep.kind, POD),
+            equals(ep.ns, self.universe.namespace_index(policy.namespace)),
             self.pod_selector(policy.pod_selector, ep)]))
 
     def peer(self, peer: Peer, namespace: str, ep: EndpointVars) -> z3.BoolRef:
@@ -152,9 +155,9 @@ class Encoder:
         def build() -> z3.BoolRef:
             if peer.ip_block is not None:
                 return self._ip_block(peer, ep)
-            terms = [ep.kind == POD]
+            terms = [equals(ep.kind, POD)]
             if peer.namespace_selector is None:
-                terms.append(ep.ns == self.universe.namespace_index(namespace))
+                terms.append(equals(ep.ns, self.universe.namespace_index(namespace)))
             else:
                 terms.append(self.namespace_selector(peer.namespace_selector, ep))
             if peer.pod_selector is not None:
@@ -202,16 +205,25 @@ class Encoder:
     # -- verdicts ---------------------------------------------------------------------------
 
     def np_tier(self, policies: tuple[NetworkPolicy, ...], direction: Direction) -> TierVerdict:
-        """S3.3: isolated iff some policy applies; then allowed iff some of its rules match."""
+        """S3.3: isolated iff some policy applies; then allowed iff some of its rules match.
+        Pairs of zones (analyse/locality.py) share one side's policies: the verdict is kept
+        under their identities."""
         applying = [p for p in policies if p.applies(direction)]
-        terms = [self._policy_terms(p, direction) for p in applying]
+        key = (direction, *map(id, applying))
+        found = self._tiers.get(key)
+        if found is None:
+            found = self._tiers[key] = (applying, self._np_tier(applying, direction))
+        return found[1]
+
+    def _np_tier(self, applying: list[NetworkPolicy], direction: Direction) -> TierVerdict:
+        terms = [self.policy_terms(p, direction) for p in applying]
         isolated = self.any([selects for selects, _ in terms])
         allows = [allow for _, allow in terms if allow is not None]
         if direction is Direction.INGRESS and self.semantics.allow_from_local_node:
             allows.append(self.vars.src.kind == LOCAL_NODE)
         return TierVerdict(decided=isolated, allow=self.any(allows))
 
-    def _policy_terms(self, policy: NetworkPolicy, direction: Direction) -> tuple[z3.BoolRef, z3.BoolRef | None]:
+    def policy_terms(self, policy: NetworkPolicy, direction: Direction) -> tuple[z3.BoolRef, z3.BoolRef | None]:
         """(selects the subject, selects it and some rule matches), or None for no rules.
         Keyed by identity: hashing a policy costs more than building these from cached parts."""
         found = self._by_policy.get((id(policy), direction))
@@ -310,14 +322,18 @@ class ConcreteFlow:
         self._model = z3.ModelRef(z3.Z3_mk_model(ctx.ref()), ctx)
         for var, value in assignment:
             self._model.update_value(var, value)
+        self._known: dict[int, bool] = {}
+        self._terms: list[z3.BoolRef] = []
 
     def _holds(self, term: z3.BoolRef) -> bool:
-        value = self._model.eval(term, model_completion=True)
-        if z3.is_true(value):
-            return True
-        if z3.is_false(value):
-            return False
-        raise AssertionError(f"term not concrete under the flow's model: {value}")
+        # Policies of a namespace often share a selector, and so one term (hash-consed).
+        known = self._known.get(term.ast.value)
+        if known is not None:
+            return known
+        known = _bool_value(self._model, term)
+        self._known[term.ast.value] = known
+        self._terms.append(term)  # keeps the AST, and so its address, alive
+        return known
 
     def is_pod(self, direction: Direction) -> bool:
         return self._holds(self._encoder.subject(direction).kind == POD)
@@ -328,7 +344,7 @@ class ConcreteFlow:
             self._holds(self._encoder.vars.src.kind == LOCAL_NODE)
 
     def selects(self, policy: NetworkPolicy, direction: Direction) -> bool:
-        return self._holds(self._encoder.selects(policy, self._encoder.subject(direction)))
+        return self._holds(self._encoder.policy_terms(policy, direction)[0])
 
     def rule_matches(self, policy: NetworkPolicy, rule: Rule) -> bool:
         return self._holds(self._encoder.rule(policy, rule))
@@ -342,3 +358,21 @@ class ConcreteFlow:
 
     def allowed(self, policy_set: PolicySet) -> bool:
         return self._holds(self._encoder.allowed(policy_set))
+
+
+def _bool_value(model: z3.ModelRef, term: z3.BoolRef) -> bool:
+    """`term` under a model that pins every variable, through z3's C API: evaluation is
+    what explaining a witness does most, and the Python wrappers cost more than it."""
+    ctx = model.ctx.ref()
+    out = (z3.Ast * 1)()
+    if not z3.Z3_model_eval(ctx, model.model, term.as_ast(), True, out):
+        raise AssertionError("a term could not be evaluated under the flow's model")
+    value = out[0]
+    z3.Z3_inc_ref(ctx, value)
+    try:
+        truth = z3.Z3_get_bool_value(ctx, value)
+    finally:
+        z3.Z3_dec_ref(ctx, value)
+    if truth == z3.Z3_L_UNDEF:
+        raise AssertionError(f"term not concrete under the flow's model: {term}")
+    return truth == z3.Z3_L_TRUE

@@ -17,7 +17,9 @@ def disjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
 
 
 def _connective(make, terms: list[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:
-    unique = list({t.get_id(): t for t in terms}.values())
+    # Terms are hash-consed: equal terms share one AST, so its address tells them apart
+    # (asking z3 for an id would be a foreign call per term).
+    unique = list({t.ast.value: t for t in terms}.values())
     if not unique:
         return z3.BoolVal(empty, ctx)
     args = (z3.Ast * len(unique))(*(t.as_ast() for t in unique))
