@@ -275,7 +275,8 @@ def _cached(command: str, ctx: typer.Context, inputs: Sequence[tuple[str, Input 
     from npdiff import cache
 
     store = _result_cache(ctx.params)
-    if store is None or any(read is not None and read.problems for _, read in inputs):
+    if store is None or any(read is not None and any(d.severity is Severity.ERROR for d in read.problems)
+                            for _, read in inputs):
         return analyse()[1]
     entry = cache.key(command, {k: v for k, v in ctx.params.items() if k not in _NOT_IN_KEY}, inputs)
     hit = store.get(entry)

@@ -112,6 +112,19 @@ def test_existing_path_wins_over_revision(repo: Path) -> None:
     assert {c["name"]: c["change"] for c in report["changes"]} == {"api": "added", "on-disk": "removed"}
 
 
+def test_base_without_the_path_is_an_empty_old_side(repo: Path) -> None:
+    # A pull request that adds the first policies: the base revision has no such path.
+    write(repo / "added" / "api.yaml", DENY)
+    result = run(["--base", "main", "added", "-o", "json"])
+    assert result.exit_code == 1, result.stderr
+    assert "note N-NEW: 'added' is not in revision 'main': the old side is empty" in result.stderr
+    report = json.loads(result.stdout)
+    assert (report["summary"]["old_policies"], report["summary"]["new_policies"]) == (0, 1)
+    assert report["newly_blocked"] and not report["newly_allowed"]
+    # Without --base, a revision that lacks the path is still an error.
+    assert run(["main:added", "added"]).exit_code == 2
+
+
 @pytest.mark.parametrize("argv, message", [
     (["nope:deploy", "deploy"], "nope:deploy: error E-IO: unknown revision 'nope'"),
     (["main~1:missing/", "deploy"], "main~1:missing/: error E-IO: no such path 'missing' at revision 'main~1'"),

@@ -118,3 +118,55 @@ def test_unknown_answers_in_workers_count_here():
     before = solver.unknown_answers()
     assert list(workers.in_order(3, int, unknown, 2)) == [0, 1, 2]
     assert solver.unknown_answers() == before + 6
+
+
+def _sample(name: str):
+    from npdiff.load import load_policy_set
+    from npdiff.model import Semantics
+
+    root = Path(__file__).resolve().parents[1] / "samples" / name
+    return (load_policy_set([str(root / "old")], Semantics()).policy_set,
+            load_policy_set([str(root / "new")], Semantics()).policy_set)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_unknown_pair_does_not_hide_a_proven_difference(monkeypatch, jobs):
+    from npdiff.analyse.diff import diff
+    from npdiff.encode import Undecided
+    from npdiff.model import Semantics
+    from npdiff.model.result import Verdict
+
+    old, new = _sample("default-deny-forgets-dns")   # three pairs of zones differ
+    monkeypatch.setattr(pairwise, "PAIRS_PER_PIECE", 1)
+    whole = diff(old, new, Semantics())
+    asked = []
+    check = pairwise.check
+
+    def first_probe_unknown(solver, what, *rest):
+        asked.append(what)
+        if len(asked) == 1:  # the first probe in each process (each worker has its own list)
+            raise Undecided(f"{what}: solver answered unknown (injected)")
+        return check(solver, what, *rest)
+
+    monkeypatch.setattr(pairwise, "check", first_probe_unknown)
+    result = diff(old, new, Semantics(), jobs=jobs)
+    assert result.verdict is Verdict.DIFFERENT
+    assert not result.complete and "listing incomplete: differing flows: solver answered unknown" in result.reason
+    assert 0 < len(result.newly_blocked) <= len(whole.newly_blocked)
+    assert whole.verdict is Verdict.DIFFERENT and whole.complete
+
+
+def test_every_probe_unknown_is_undecided(monkeypatch):
+    from npdiff.analyse.diff import diff
+    from npdiff.encode import Undecided
+    from npdiff.model import Semantics
+    from npdiff.model.result import Verdict
+
+    old, new = _sample("default-deny-forgets-dns")
+
+    def unknown(solver, what, *rest):
+        raise Undecided(f"{what}: solver answered unknown (injected)")
+
+    monkeypatch.setattr(pairwise, "check", unknown)
+    result = diff(old, new, Semantics(), jobs=2)
+    assert result.verdict is Verdict.UNDECIDED and "injected" in result.reason

@@ -13,6 +13,8 @@ never sees (files, YAML syntax, duplicate definitions, flow files) get codes of 
 - W-WL    a workload detail S1.1.2/S1.1.3 warn about (init-container ports, a port name
           declared twice, a Namespace whose name label differs from its name);
 - N-INV   a note: a workload left out of the inventory (host network, owned by a controller).
+- N-NEW   a note: with `--base REV`, the path is not in revision REV (the change adds it),
+          so the old side is empty.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ N_SKIP = "N-SKIP"
 E_WL = "E-WL"
 W_WL = "W-WL"
 N_INV = "N-INV"
+N_NEW = "N-NEW"
 
 
 class Sink:

@@ -11,7 +11,9 @@ follows them on disk (a linked directory is read once), submodules are not. One
 
 Sources are named `REV:PATH/FILE` (`main:deploy/api.yaml`), so reports point at the
 revision a line belongs to. Every problem (no git, not a repository, unknown revision,
-no such path at the revision) is an E-IO error, never an exception.
+no such path at the revision) is an E-IO error, never an exception; except that with
+`--base REV PATH`, a PATH of the working tree that REV lacks is an empty old side (note
+N-NEW): the change adds it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-from npdiff.load.codes import E_IO
+from npdiff.load.codes import E_IO, N_NEW
 from npdiff.load.sources import MAX_BYTES, Source, is_policy_file
 from npdiff.model import Diagnostic, Severity
 
@@ -227,6 +229,12 @@ def _read(side: RevisionPath, out: list[Diagnostic]) -> list[Source]:
         raise GitError("a path with a line break cannot be read from a revision")
     label = _label(side, root_path)
     answer = _batch([f"{commit}:{root_path}".encode("utf-8", "surrogateescape")])[0]
+    if answer is None and side.from_cwd and os.path.exists(side.path):
+        # `--base REV PATH` of a change that adds PATH (its first policies): nothing before.
+        out.append(Diagnostic(label, 0, Severity.NOTE, N_NEW, "",
+                              f"{root_path or '.'!r} is not in revision {side.revision!r}: "
+                              "the old side is empty"))
+        return []
     if answer is None or answer[1] not in (b"blob", b"tree"):
         raise GitError(f"no such path {root_path or '.'!r} at revision {side.revision!r}")
     object_id, kind, body = answer
