@@ -168,7 +168,7 @@ def _piece(pairs: tuple[Pair, ...], encoder: Encoder, sides_of, policed: tuple[s
         a, b = sides_of(pair)
         probe.push()
         try:
-            probe.add(encoder.in_pair(pair.src, pair.dst, policed), encoder.disagree(a, b))
+            probe.add(encoder.within_pair(encoder.disagree(a, b), pair.src, pair.dst, policed))
             if check(probe, DIFFERING) is Answer.UNSAT:
                 continue
             proved = True
@@ -202,9 +202,10 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
     more, error = False, ""
     for pair in pairs:
         sides = sides_of(pair)
-        region = encoder.in_pair(pair.src, pair.dst, policed)
+        target = encoder.within_pair(encoder.only_allowed_by(sides[allowing], sides[1 - allowing]),
+                                     pair.src, pair.dst, policed)
         pinned = frozenset(f"{side}.ns" for side, zone in (("src", pair.src), ("dst", pair.dst)) if zone is not FREE)
-        search = ClassSearch.difference(encoder, sides[allowing], sides[1 - allowing], WHAT[allowing], region, pinned)
+        search = ClassSearch(encoder, target, WHAT[allowing], pinned)
         items: list[Found] = []
         try:
             more = search.list_into(items, budget - sum(len(f) for f in found))

@@ -268,6 +268,22 @@ class Encoder:
         """The flows whose `direction` verdict differs between the sets."""
         return z3.Xor(self.direction_ok(a, direction), self.direction_ok(b, direction))
 
+    def only_allowed_by(self, allowed_by: PolicySet, denied_by: PolicySet) -> z3.BoolRef:
+        """The flows `allowed_by` allows and `denied_by` does not."""
+        return self.all([self.allowed(allowed_by), z3.Not(self.allowed(denied_by))])
+
+    def within_pair(self, term: z3.BoolRef, src: str | None, dst: str | None,
+                    policed: tuple[str, ...]) -> z3.BoolRef:
+        """`term` restricted to the pair of zones `src` to `dst`: the pair's region, and the
+        term with the kind and namespace of each end a zone pins written in, so that every
+        check about the pair meets only the atoms that can still vary there."""
+        pins = []
+        for ep, zone in ((self.vars.src, src), (self.vars.dst, dst)):
+            if zone is not None:
+                pins += [(ep.kind, z3.IntVal(POD, self.ctx)),
+                         (ep.ns, z3.IntVal(self.universe.namespace_index(zone), self.ctx))]
+        return self.all([self.in_pair(src, dst, policed), z3.substitute(term, *pins) if pins else term])
+
     def in_pair(self, src: str | None, dst: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
         """Flows from zone `src` to zone `dst` (analyse/locality.py, "pairs"): a zone is the
         pods of one namespace, or (None) every end that is not a pod of a `policed` one."""

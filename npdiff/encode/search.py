@@ -69,7 +69,7 @@ class ClassSearch:
     def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
                    within: z3.BoolRef | None = None, pinned: frozenset[str] = frozenset()) -> ClassSearch:
         """The flows `allowed_by` allows and `denied_by` does not (only those `within`, if given)."""
-        target = z3.And(encoder.allowed(allowed_by), z3.Not(encoder.allowed(denied_by)))
+        target = encoder.only_allowed_by(allowed_by, denied_by)
         return cls(encoder, target if within is None else z3.And(within, target), what, pinned=pinned)
 
     def exists(self) -> bool:
@@ -194,6 +194,9 @@ class ClassSearch:
         flow of the target, join only if they have no flow at all (vacuous)."""
         var = self.encoder.dimensions[dim]
         values = domain(dim, self.encoder.universe)
+        if len(values) == 2:  # a named port served or not: the other value joins iff inside
+            wider = cube.replace(dim, None)
+            return wider if self.inside(wider) else cube
         others = self.encoder.cube(cube.replace(dim, None))
         good: set = set(cube.get(dim) or ())
         bad: set = set()
