@@ -170,3 +170,53 @@ def test_every_probe_unknown_is_undecided(monkeypatch):
     monkeypatch.setattr(pairwise, "check", unknown)
     result = diff(old, new, Semantics(), jobs=2)
     assert result.verdict is Verdict.UNDECIDED and "injected" in result.reason
+
+
+PARENT = r"""
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from npdiff.analyse import workers
+
+def piece(n):
+    os.write(1, f"{n} {os.getpid()}\n".encode())  # one write: lines of several workers never mix
+    if n == 3:
+        time.sleep(120)  # the last worker forked; the parent waits on it, the others go idle
+    return n
+
+for _ in workers.in_order(4, int, piece, 4):
+    pass
+"""
+
+
+def test_idle_workers_leave_when_the_parent_is_killed(tmp_path):
+    import contextlib
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), str(Path(__file__).resolve().parents[1])],
+                              stdout=subprocess.PIPE, text=True)
+    pids = dict(map(int, parent.stdout.readline().split()) for _ in range(4))
+    time.sleep(0.2)  # pieces 1 to 3 are done: their workers wait for commands
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    idle = [pid for n, pid in pids.items() if n != 3]
+    try:
+        while time.monotonic() < deadline and any(_alive(pid) for pid in idle):
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in idle)
+    finally:
+        for pid in pids.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has left already
+    except FileNotFoundError:
+        return False

@@ -49,7 +49,9 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
         for index in range(count):
             yield run(piece(index))
         return
-    workers = [_Worker(run) for _ in range(min(jobs, count))]
+    workers: list[_Worker] = []
+    for _ in range(min(jobs, count)):
+        workers.append(_Worker(run, workers))
     busy: dict[int, _Worker] = {}      # piece index -> the worker running it
     done: dict[int, tuple[str, object, int]] = {}
     started = 0
@@ -81,15 +83,18 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
 class _Worker(Generic[P, R]):
     """A forked process that runs the pieces it is sent, one at a time."""
 
-    def __init__(self, run: Callable[[P], R]):
+    def __init__(self, run: Callable[[P], R], siblings: list[_Worker]):
         to_worker, self._commands = os.pipe()
         self._results, from_worker = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # never returns to the caller's stack
             status = 1
             try:
-                os.close(self._commands)
-                os.close(self._results)
+                # Only the parent holds the ends of a worker's pipes, so that each worker
+                # sees the end of its commands when the parent goes, however it goes.
+                for fd in (self._commands, self._results,
+                           *(end for sibling in siblings for end in (sibling._commands, sibling._results))):
+                    os.close(fd)
                 _serve(run, to_worker, from_worker)
                 status = 0
             finally:
