@@ -322,8 +322,9 @@ def diff_command(
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
-                             help="Worker processes for a large change (0: one per CPU, at most 8; "
-                                  "forked on Linux only). The answer is the same for any N."),
+                             help="Worker processes for a large change (0: one per CPU the process "
+                                  "may use, at most 8; at most 64; forked on Linux only). The answer "
+                                  "is the same for any N."),
     no_cache: bool = NoCacheOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     *,

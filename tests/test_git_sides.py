@@ -125,6 +125,17 @@ def test_base_without_the_path_is_an_empty_old_side(repo: Path) -> None:
     assert run(["main:added", "added"]).exit_code == 2
 
 
+def test_base_with_a_link_leading_out_of_the_repository_is_an_error(repo: Path) -> None:
+    # The path is in the revision, as a link git cannot follow: not an empty old side.
+    write(repo.parent / "outside" / "api.yaml", DENY)
+    (repo / "linked").symlink_to(repo.parent / "outside")
+    git(repo, "add", "linked")
+    git(repo, "commit", "-q", "-m", "link")
+    result = run(["--base", "main", "linked"])
+    assert result.exit_code == 2, result.stderr
+    assert "N-NEW" not in result.stderr and "error E-IO" in result.stderr
+
+
 @pytest.mark.parametrize("argv, message", [
     (["nope:deploy", "deploy"], "nope:deploy: error E-IO: unknown revision 'nope'"),
     (["main~1:missing/", "deploy"], "main~1:missing/: error E-IO: no such path 'missing' at revision 'main~1'"),

@@ -220,3 +220,65 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ")[1][0] != "Z"  # a zombie has left already
     except FileNotFoundError:
         return False
+
+
+def test_an_unknown_answer_past_the_budget_reads_as_the_budget(monkeypatch):
+    """A piece started early has more budget than one started later would: an unknown
+    answer while widening a class beyond the budget must read as the budget reached."""
+    from npdiff.analyse.diff import diff
+    from npdiff.encode import Undecided
+    from npdiff.encode.search import ClassSearch
+    from npdiff.model import Semantics
+
+    old, new = _sample("default-deny-forgets-dns")
+    monkeypatch.setattr(pairwise, "PAIRS_PER_PIECE", 1)
+    widened: list = []
+
+    class Watched(ClassSearch):
+        poison = None
+
+        def _next(self):
+            widened.append(self.target.hash())  # structural: the same pair in any context
+            if self.target.hash() == Watched.poison:
+                raise Undecided(f"{self.what}: solver answered unknown (injected)")
+            return super()._next()
+
+    monkeypatch.setattr(pairwise, "ClassSearch", Watched)
+    diff(old, new, Semantics(), jobs=1)
+    order = list(dict.fromkeys(widened))
+    assert len(order) >= 2
+    first = widened.count(order[0])
+    Watched.poison = order[1]  # the second pair's first class fails to widen
+    reasons = {jobs: diff(old, new, Semantics(), max_classes=first, jobs=jobs).reason for jobs in (1, 2)}
+    assert reasons[1] == reasons[2] == f"newly blocked flows: listing stopped at --max-classes {first}; more classes exist"
+
+
+def test_a_worker_that_dies_idle_is_an_error():
+    import threading
+
+    def run(n: int) -> int:
+        if n == 0:
+            threading.Timer(0.05, os._exit, (3,)).start()  # dies after sending its result
+            return n
+        time.sleep(0.5)
+        return n
+
+    def piece(index: int) -> int:
+        if index >= 2:
+            time.sleep(0.2)  # the next piece comes after the first worker has gone
+        return index
+
+    with pytest.raises(RuntimeError, match="stopped unexpectedly"):
+        list(workers.in_order(6, piece, run, 2))
+
+
+def test_any_number_of_jobs_works():  # capped at MAX_WORKERS, watched without select()
+    assert sum(workers.in_order(530, int, lambda n: n, 530)) == sum(range(530))
+
+
+def test_the_default_respects_a_cgroup_quota(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert workers._cgroup_cpus(str(tmp_path / "cpu.max")) == 2
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert workers._cgroup_cpus(str(tmp_path / "cpu.max")) == workers.MAX_JOBS
+    assert 1 <= workers.available_jobs() <= workers.MAX_JOBS

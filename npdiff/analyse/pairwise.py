@@ -23,7 +23,7 @@ from npdiff.analyse.flow_classes import flow_class, listed_result
 from npdiff.analyse.locality import FREE, Change, Pair, PairPolicies
 from npdiff.analyse.workers import in_order
 from npdiff.encode import Encoder, Undecided
-from npdiff.encode.search import ClassSearch, Found, finish, stopped
+from npdiff.encode.search import ClassSearch, Found, UndecidedWidening, finish, stopped
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.model import Flow, Pod, PolicySet
 from npdiff.model.policy import Direction
@@ -44,6 +44,7 @@ class Listing:
     found: tuple[tuple[Found, ...], ...]
     more: bool = False    # the piece's budget ran out with more classes to find
     error: str = ""       # a check answered unknown: the listing stops there
+    error_found_more: bool = False   # ... while widening a flow: one more class exists
     # The class of each cube as found, witness decided (flow_classes.py): most cubes come
     # out of `finish` as they went in, and their classes need not be made again here.
     classes: tuple[tuple[Found, FlowClass], ...] = ()
@@ -150,6 +151,10 @@ def _take(listing: Listing, lists: list[list[Found]], remaining: list[int], allo
             return stopped(WHAT[allowing], max_classes)
     if listing.more:
         return stopped(WHAT[allowing], max_classes)
+    if listing.error_found_more and remaining[allowing] == 0:
+        # Given no more budget than this, the piece would have stopped at the flow it
+        # failed to widen, as a piece started later does: the listing just stopped there.
+        return stopped(WHAT[allowing], max_classes)
     if listing.error:
         return f"listing incomplete: {listing.error}"
     return ""
@@ -199,7 +204,7 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
           budget: int) -> Listing:
     found: list[tuple[Found, ...]] = []
     classes: list[tuple[Found, FlowClass]] = []
-    more, error = False, ""
+    more, error, found_more = False, "", False
     for pair in pairs:
         sides = sides_of(pair)
         target = encoder.within_pair(encoder.only_allowed_by(sides[allowing], sides[1 - allowing]),
@@ -210,13 +215,13 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
         try:
             more = search.list_into(items, budget - sum(len(f) for f in found))
         except Undecided as exc:
-            error = str(exc)
+            error, found_more = str(exc), isinstance(exc, UndecidedWidening)
         found.append(tuple(items))
         # Every witness of the pair's cubes lies in the pair.
         classes.extend((item, flow_class(item, encoder, lambda _: sides)) for item in items)
         if more or error:
             break
-    return Listing(tuple(found), more, error, tuple(classes))
+    return Listing(tuple(found), more, error, found_more, tuple(classes))
 
 
 def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,

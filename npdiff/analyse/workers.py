@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
+import selectors
 import signal
 import struct
 import sys
@@ -26,7 +26,8 @@ from npdiff.encode import solver
 P = TypeVar("P")
 R = TypeVar("R")
 
-MAX_JOBS = 8
+MAX_JOBS = 8        # the default's ceiling
+MAX_WORKERS = 64    # any --jobs beyond is taken as this
 _HEADER = struct.Struct("!Q")  # the length of the pickle that follows
 
 
@@ -35,36 +36,48 @@ def forking() -> bool:
 
 
 def available_jobs() -> int:
-    """Workers for `--jobs 0` (the default): the CPUs this process may run on, up to
-    MAX_JOBS, or one where pieces are not forked."""
-    return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0)))) if forking() else 1
+    """Workers for `--jobs 0` (the default): the CPUs this process may use (its affinity,
+    and a cgroup's CPU quota, as in a container with a CPU limit), up to MAX_JOBS; one
+    where pieces are not forked."""
+    if not forking():
+        return 1
+    return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0)), _cgroup_cpus()))
+
+
+def _cgroup_cpus(path: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The CPUs a cgroup (v2) quota allows, rounded up; MAX_JOBS where there is none."""
+    try:
+        with open(path) as limits:
+            quota, period = limits.read().split()[:2]
+        return -(-int(quota) // int(period))
+    except (OSError, ValueError):   # no cgroup v2, or "max": no quota
+        return MAX_JOBS
 
 
 def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs: int) -> Iterator[R]:
     """`run(piece(i))` for i in range(count), yielded in order. `piece(i)` is called here
-    when piece i starts; with `jobs` > 1 up to that many pieces run at once in workers,
-    ahead of the one yielded. Closing the iterator early stops the workers. An exception
-    raised by a piece is raised here, in its turn."""
+    when piece i starts; with `jobs` > 1 up to that many pieces (at most MAX_WORKERS) run
+    at once in workers, no further than twice that ahead of the one yielded. Closing the
+    iterator early stops the workers. An exception raised by a piece is raised here, in
+    its turn; a worker that stops unexpectedly is a RuntimeError."""
     if jobs <= 1 or count <= 1 or not forking():
         for index in range(count):
             yield run(piece(index))
         return
     workers: list[_Worker] = []
-    for _ in range(min(jobs, count)):
-        workers.append(_Worker(run, workers))
     busy: dict[int, _Worker] = {}      # piece index -> the worker running it
     done: dict[int, tuple[str, object, int]] = {}
     started = 0
     try:
+        for _ in range(min(jobs, count, MAX_WORKERS)):
+            workers.append(_Worker(run, workers))
         for index in range(count):
             while index not in done:
                 for worker in workers:
-                    if started < count and worker.piece is None and worker.alive:
+                    if started < min(count, index + 2 * len(workers)) and worker.piece is None:
                         worker.start(started, piece(started))
                         busy[started] = worker
                         started += 1
-                if not busy:
-                    raise RuntimeError("every analysis worker stopped unexpectedly")
                 for worker in _ready(list(busy.values())):
                     finished, message = worker.receive()
                     if message is not None:
@@ -102,7 +115,6 @@ class _Worker(Generic[P, R]):
         os.close(to_worker)
         os.close(from_worker)
         self.piece: int | None = None
-        self.alive = True
         self._buffer = bytearray()
 
     def fileno(self) -> int:
@@ -110,7 +122,10 @@ class _Worker(Generic[P, R]):
 
     def start(self, index: int, piece: P) -> None:
         self.piece = index
-        _write(self._commands, pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            _write(self._commands, pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:
+            raise RuntimeError(f"analysis worker {self.pid} stopped unexpectedly") from None
 
     def receive(self) -> tuple[int, tuple[str, object, int] | None]:
         """Read what the worker sent; its piece and result once the result is whole."""
@@ -118,7 +133,7 @@ class _Worker(Generic[P, R]):
         assert index is not None
         chunk = os.read(self._results, 1 << 20)
         if not chunk:
-            self.piece, self.alive = None, False
+            self.piece = None
             return index, ("raised", RuntimeError(f"analysis worker {self.pid} stopped unexpectedly"), 0)
         self._buffer += chunk
         if len(self._buffer) < _HEADER.size:
@@ -146,8 +161,10 @@ class _Worker(Generic[P, R]):
 
 
 def _ready(workers: list[_Worker]) -> list[_Worker]:
-    ready, _, _ = select.select(workers, [], [])
-    return ready
+    with selectors.DefaultSelector() as waiting:   # no select(): descriptors may pass 1023
+        for worker in workers:
+            waiting.register(worker, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in waiting.select()]  # type: ignore[misc]
 
 
 def _serve(run: Callable[[P], R], commands: int, results: int) -> None:

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from npdiff.progress import Step
 
 
+class UndecidedWidening(Undecided):
+    """A check answered unknown while widening a flow of the target into a cube: another
+    class exists, whatever its extent."""
+
+
 @dataclass(frozen=True)
 class Found:
     point: dict[str, int | bool]
@@ -99,7 +104,10 @@ class ClassSearch:
         for _ in range(budget):
             if check(self.finder, self.what) is not Answer.SAT:
                 return False
-            found.append(self._next())
+            try:
+                found.append(self._next())
+            except Undecided as exc:
+                raise UndecidedWidening(str(exc)) from exc
             if on_found is not None:
                 on_found()
         return check(self.finder, self.what) is Answer.SAT

@@ -113,8 +113,9 @@ def _root_relative(side: RevisionPath, toplevel: str) -> str:
 
 
 def _batch(requests: list[bytes]) -> list[tuple[str, bytes, bytes] | None]:
-    """(object id, type, body) per request in order; None when git finds no such object
-    (symbolic links are followed inside the repository)."""
+    """(object id, type, body) per request in order; None when git finds no such object.
+    Symbolic links are followed inside the repository; one that cannot be followed is
+    answered ("", what git says of it, b""): the path exists, as a link that leads nowhere."""
     if not requests:
         return []
     data = _git(["cat-file", "--batch", "--follow-symlinks"], stdin=b"".join(r + b"\n" for r in requests))
@@ -133,7 +134,7 @@ def _batch(requests: list[bytes]) -> list[tuple[str, bytes, bytes] | None]:
             answers.append(None)
         elif header.split(b" ", 1)[0] in _NOT_FOLLOWED:
             pos += int(header.split(b" ")[1]) + 1
-            answers.append(None)
+            answers.append(("", header.split(b" ", 1)[0], b""))
         else:
             raise GitError(f"unexpected answer from git cat-file: {header[:80]!r}")
     return answers
@@ -251,7 +252,7 @@ def _read_tree(commit: str, root_path: str, tree: str, label: str,
                      key=lambda entry: entry[0].split("/"))
     bodies = _batch([object_id.encode() for _, object_id in entries])
     return [Source(_child(label, rel), found[2])
-            for (rel, _), found in zip(entries, bodies) if found is not None]
+            for (rel, _), found in zip(entries, bodies) if found is not None and found[1] == b"blob"]
 
 
 def _diagnostic(name: str, message: str) -> Diagnostic:
