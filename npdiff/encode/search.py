@@ -7,7 +7,7 @@ cube is blocked as a whole, so the cubes together cover the target exactly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -71,11 +71,9 @@ class ClassSearch:
         return cls(encoder, encoder.disagree(a, b), what)
 
     @classmethod
-    def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str,
-                   within: z3.BoolRef | None = None, pinned: frozenset[str] = frozenset()) -> ClassSearch:
-        """The flows `allowed_by` allows and `denied_by` does not (only those `within`, if given)."""
-        target = encoder.only_allowed_by(allowed_by, denied_by)
-        return cls(encoder, target if within is None else z3.And(within, target), what, pinned=pinned)
+    def difference(cls, encoder: Encoder, allowed_by: PolicySet, denied_by: PolicySet, what: str) -> ClassSearch:
+        """The flows `allowed_by` allows and `denied_by` does not."""
+        return cls(encoder, encoder.only_allowed_by(allowed_by, denied_by), what)
 
     def exists(self) -> bool:
         return check(self.finder, self.what) is Answer.SAT
@@ -94,7 +92,16 @@ class ClassSearch:
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
         """Up to `max_classes` simplified cubes, and why the cover is partial ("" if it is whole)."""
-        return cover_union([self], max_classes, self.what, progress)
+        found: list[Found] = []
+
+        def report() -> None:
+            if progress is not None:
+                progress(f"listing {self.what}, classes found:", len(found), None)
+        try:
+            reason = stopped(self.what, max_classes) if self.list_into(found, max_classes, report) else ""
+            return finish(self.encoder, [found], self.what), reason
+        except Undecided as exc:
+            return found, f"listing incomplete: {exc}"
 
     def list_into(self, found: list[Found], budget: int, on_found: Callable[[], None] | None = None) -> bool:
         """Append up to `budget` cubes of the target to `found`, in the order found; whether
@@ -277,35 +284,6 @@ class ClassSearch:
             else:
                 high = mid - 1
         return cube.replace(dim, (lo, ends[low]))
-
-
-def cover_union(searches: Iterable[ClassSearch], max_classes: int, what: str,
-                progress: Step | None = None) -> tuple[list[Found], str]:
-    """Cover the union of the searches' targets, one after the other, with up to
-    `max_classes` cubes in all; then simplify them together. Returns the cubes and why the
-    cover is partial ("" if it is whole)."""
-    lists: list[list[Found]] = []
-    reason = ""
-    encoder: Encoder | None = None
-    count = 0
-
-    def report() -> None:
-        if progress is not None:
-            progress(f"listing {what}, classes found:", count + len(lists[-1]), None)
-    try:
-        for search in searches:
-            encoder = encoder or search.encoder
-            lists.append([])
-            more = search.list_into(lists[-1], max_classes - count, report)
-            count += len(lists[-1])
-            if more:
-                reason = stopped(what, max_classes)
-                break
-        if encoder is not None:
-            return finish(encoder, lists, what), reason
-    except Undecided as exc:
-        reason = f"listing incomplete: {exc}"
-    return [f for found in lists for f in found], reason
 
 
 def stopped(what: str, max_classes: int) -> str:
