@@ -282,3 +282,11 @@ def test_the_default_respects_a_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert workers._cgroup_cpus(str(tmp_path / "cpu.max")) == workers.MAX_JOBS
     assert 1 <= workers.available_jobs() <= workers.MAX_JOBS
+
+
+def test_without_a_fork_the_pieces_run_here(monkeypatch):
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers.os, "fork", no_fork)
+    assert list(workers.in_order(5, int, lambda n: (n, os.getpid()), 3)) == [(n, os.getpid()) for n in range(5)]

@@ -60,17 +60,21 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
     at once in workers, no further than twice that ahead of the one yielded. Closing the
     iterator early stops the workers. An exception raised by a piece is raised here, in
     its turn; a worker that stops unexpectedly is a RuntimeError."""
-    if jobs <= 1 or count <= 1 or not forking():
-        for index in range(count):
-            yield run(piece(index))
-        return
     workers: list[_Worker] = []
     busy: dict[int, _Worker] = {}      # piece index -> the worker running it
     done: dict[int, tuple[str, object, int]] = {}
     started = 0
     try:
-        for _ in range(min(jobs, count, MAX_WORKERS)):
-            workers.append(_Worker(run, workers))
+        if jobs > 1 and count > 1 and forking():
+            try:
+                for _ in range(min(jobs, count, MAX_WORKERS)):
+                    workers.append(_Worker(run, workers))
+            except OSError:   # no more processes or memory: work with those there are
+                pass
+        if not workers:
+            for index in range(count):
+                yield run(piece(index))
+            return
         for index in range(count):
             while index not in done:
                 for worker in workers:
@@ -99,7 +103,12 @@ class _Worker(Generic[P, R]):
     def __init__(self, run: Callable[[P], R], siblings: list[_Worker]):
         to_worker, self._commands = os.pipe()
         self._results, from_worker = os.pipe()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for fd in (to_worker, self._commands, self._results, from_worker):
+                os.close(fd)
+            raise
         if self.pid == 0:  # never returns to the caller's stack
             status = 1
             try:
