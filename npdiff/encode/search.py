@@ -18,7 +18,7 @@ from npdiff.encode.cube import (
     Cube, cuts_for, domain, endpoint_dims, equals, one_of, point_of,
 )
 from npdiff.encode.encoder import Encoder
-from npdiff.encode.solver import Answer, Undecided, check, make_solver
+from npdiff.encode.solver import Answer, Undecided, check, make_solver, preprocessed
 from npdiff.model import PolicySet
 
 if TYPE_CHECKING:
@@ -48,21 +48,21 @@ class ClassSearch:
         self.pinned = pinned
         self.target = target
         self.finder = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-        self.finder.add(encoder.well_formed(), target)
+        self.finder.add(*preprocessed(encoder.ctx, encoder.well_formed(), target))
 
     @cached_property
     def checker(self) -> z3.Solver:
         """The complement of the target: a cube is inside iff checking it here is UNSAT."""
         checker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
         checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
-        checker.add(self.encoder.well_formed(), z3.Not(self.target))
+        checker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), z3.Not(self.target)))
         return checker
 
     @cached_property
     def seeker(self) -> z3.Solver:
         """The target itself, for candidate values (cubes may overlap)."""
         seeker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        seeker.add(self.encoder.well_formed(), self.target)
+        seeker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
         return seeker
 
     @classmethod

@@ -47,6 +47,17 @@ def make_solver(ctx: z3.Context, timeout_ms: int) -> z3.Solver:
     return solver
 
 
+def preprocessed(ctx: z3.Context, *terms: z3.BoolRef) -> list[z3.BoolRef]:
+    """The same constraints, rewritten by z3's simplifier with the values that facts fix
+    (`has_ip`, a pinned kind) written into the rest; every fact stays, so models are the
+    same. The simple solver does no such preprocessing itself, and on a whole large set
+    a first check took 23 s instead of 0.4 s without it."""
+    goal = z3.Goal(ctx=ctx)
+    goal.add(*terms)
+    (result,) = z3.Then("simplify", "propagate-values", ctx=ctx)(goal)
+    return [result[i] for i in range(len(result))]
+
+
 def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = None) -> Answer:
     """Run one check; `what` names the question for the undecided message."""
     result = solver.check(*(assumptions or []))
