@@ -68,11 +68,6 @@ def point_of(model: z3.ModelRef, v: FlowVars) -> dict[str, int | bool]:
     return point
 
 
-def cube_term(cube: Cube, v: FlowVars) -> z3.BoolRef:
-    variables = dimension_vars(v)
-    return conjunction([dim_term(variables[dim], value) for dim, value in cube.dims], v.ctx)
-
-
 def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:
     """One dimension of a cube: `var` lies in the interval or the value set."""
     if isinstance(value, tuple):

@@ -94,11 +94,7 @@ class Encoder:
 
     def dimension(self, dim: str, value: DimValue) -> z3.BoolRef:
         """Dimension `dim` lies in `value` (a value set or an interval)."""
-        key = ("dim", dim, value)
-        term = self._cache.get(key)
-        if term is None:
-            term = self._cache[key] = dim_term(self.dimensions[dim], value)
-        return term
+        return self._memo(("dim", dim, value), lambda: dim_term(self.dimensions[dim], value))
 
     # -- selectors ------------------------------------------------------------------------
 
