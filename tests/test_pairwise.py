@@ -290,3 +290,27 @@ def test_without_a_fork_the_pieces_run_here(monkeypatch):
 
     monkeypatch.setattr(workers.os, "fork", no_fork)
     assert list(workers.in_order(5, int, lambda n: (n, os.getpid()), 3)) == [(n, os.getpid()) for n in range(5)]
+
+
+def test_pieces_past_a_spent_budget_are_not_run(monkeypatch):
+    """Pairs are probed only in the directions their changed scopes can differ in, and a
+    piece whose every direction is done is not run."""
+    from npdiff.analyse.diff import diff
+    from npdiff.model import Semantics
+    from npdiff.model.result import Verdict
+
+    old, new = _sample("default-deny-forgets-dns")   # only blocks, in several pairs of zones
+    monkeypatch.setattr(pairwise, "PAIRS_PER_PIECE", 1)
+    candidates = []
+    pairs, piece = pairwise._pairs, pairwise._piece
+    monkeypatch.setattr(pairwise, "_pairs", lambda *a: candidates.extend(pairs(*a)) or candidates)
+    ran = []
+    monkeypatch.setattr(pairwise, "_piece", lambda *a: ran.append(a[0]) or piece(*a))
+    whole = diff(old, new, Semantics())
+    assert len(candidates) >= 3 and all(directions == {0} for _, directions in candidates)
+    assert whole.verdict is Verdict.DIFFERENT and whole.complete and not whole.newly_allowed
+    assert len(ran) == len(candidates)
+    ran.clear()
+    capped = diff(old, new, Semantics(), max_classes=1)
+    assert len(ran) == 1 and len(capped.newly_blocked) == 1 and not capped.complete
+    assert capped.reason == "newly blocked flows: listing stopped at --max-classes 1; more classes exist"

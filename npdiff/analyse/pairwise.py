@@ -7,17 +7,25 @@ which direction, and lists each direction's classes there. Pieces are independen
 with solver contexts of its own, so they may run in worker processes (analyse/workers.py)
 and the answer does not depend on how many run at once.
 
+Each pair also knows in which directions it can differ (newly allowed, newly blocked):
+those in which a changed scope's own verdict differs towards the pair's other zone. A
+pair is probed for those alone, and once both directions are done (listed to the end of
+their pairs, or to the budget) the remaining pieces are not run.
+
 The listing keeps the order and the `--max-classes` budget of one search after another:
 classes are taken piece by piece, pair by pair, until the budget is spent. A piece is
 given what remains of the budget when it starts; one started early, with more, finds the
 same first classes (a search's classes come in the same order whatever its budget), and
-the extra ones are dropped.
+the extra ones are dropped. Likewise what a piece started early finds in a direction
+already done is not read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import z3
 
 from npdiff.analyse.flow_classes import flow_class, listed_result
 from npdiff.analyse.locality import FREE, Change, Pair, PairPolicies
@@ -53,8 +61,12 @@ class Listing:
 @dataclass(frozen=True)
 class PieceResult:
     differing: bool                 # some pair of the piece differs
-    undecided: str                  # why some pair could not be probed ("" if none)
+    undecided: tuple[tuple[int, str], ...]   # (pair's index in the piece, why it could not be probed)
     listings: tuple[Listing, ...]   # by `allowing`; empty under --max-classes 0
+
+
+# A pair of zones, and the directions (values of `allowing`) in which it may differ.
+Candidate = tuple[Pair, frozenset[int]]
 
 
 def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, max_classes: int,
@@ -74,28 +86,37 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     except Undecided as exc:
         return DiffResult(Verdict.UNDECIDED, reason=str(exc), **common)
     pieces = [tuple(candidates[i:i + PAIRS_PER_PIECE]) for i in range(0, len(candidates), PAIRS_PER_PIECE)]
+    last_piece = [max((i for i, p in enumerate(pieces) if any(a in d for _, d in p)), default=-1) for a in (0, 1)]
     remaining = [max_classes, max_classes]   # by `allowing`; a piece is given them when it starts
+    reasons = ["", ""]    # by `allowing`: why its listing is over ("" while it goes on)
 
-    def piece(index: int) -> tuple[tuple[Pair, ...], tuple[int, int]]:
+    def relevant(directions: frozenset[int]) -> bool:
+        """Whether a pair differing only in `directions` may still change the answer."""
+        return max_classes == 0 or any(not reasons[a] for a in directions)
+
+    def piece(index: int) -> tuple[tuple[Candidate, ...], tuple[int, int]]:
+        if not any(relevant(directions) for _, directions in pieces[index]):
+            return (), (0, 0)   # every direction it could list is done: nothing to run
         return pieces[index], (remaining[0], remaining[1])
 
-    def run(piece: tuple[tuple[Pair, ...], tuple[int, int]]) -> PieceResult:
+    def run(piece: tuple[tuple[Candidate, ...], tuple[int, int]]) -> PieceResult:
         pairs, budgets = piece
+        if not pairs:
+            return PieceResult(False, (), (Listing(()), Listing(())))
         return _piece(pairs, Encoder(encoder.universe, semantics, encoder.inventory_pods), sides_of, policed,
                       max_classes, budgets)
 
     lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
     made: dict[tuple, FlowClass] = {}
-    reasons = ["", ""]
     differing, undecided = False, ""
-    pieces_done = 0
-    for result in in_order(len(pieces), piece, run, jobs):
-        pieces_done += 1
+    for index, result in enumerate(in_order(len(pieces), piece, run, jobs)):
         if progress is not None:
-            progress("comparing the two policy sets", min(pieces_done * PAIRS_PER_PIECE, len(candidates)),
+            progress("comparing the two policy sets", min((index + 1) * PAIRS_PER_PIECE, len(candidates)),
                      len(candidates))
         differing = differing or result.differing
-        undecided = undecided or result.undecided
+        # A piece started before a direction was done probed pairs that one started later
+        # skips: what they could not decide is read only where it still matters.
+        undecided = undecided or next((why for i, why in result.undecided if relevant(pieces[index][i][1])), "")
         if max_classes == 0:
             if differing:
                 break
@@ -107,7 +128,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
                                           max_classes)
             if progress is not None and max_classes > remaining[allowing]:
                 progress(f"listing {WHAT[allowing]}, classes found:", max_classes - remaining[allowing], None)
-        if all(reasons):
+        if all(reasons[a] or last_piece[a] <= index for a in (0, 1)):
             break
     if not differing:
         if undecided:
@@ -160,33 +181,41 @@ def _take(listing: Listing, lists: list[list[Found]], remaining: list[int], allo
     return ""
 
 
-def _piece(pairs: tuple[Pair, ...], encoder: Encoder, sides_of, policed: tuple[str, ...], max_classes: int,
+def _piece(pairs: tuple[Candidate, ...], encoder: Encoder, sides_of, policed: tuple[str, ...], max_classes: int,
            budgets: tuple[int, int]) -> PieceResult:
-    """Probe each pair of a piece, then list the classes of each direction in the pairs
-    that have some. The first direction listed reuses the probe's context; the second
-    gets a fresh one, so neither depends on how far the other went."""
+    """Probe each pair of a piece in the directions it may differ in, then list the classes
+    of each direction in the pairs that have some. Every pair is probed, whatever the
+    budgets, so that the probe's context is the same in any run. The first direction
+    listed reuses that context; the second gets a fresh one, so neither depends on how
+    far the other went."""
     probe = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
     probe.add(encoder.well_formed())
     differing: list[tuple[Pair, frozenset[int]]] = []
-    proved, undecided = False, ""
-    for pair in pairs:
-        a, b = sides_of(pair)
+    proved, undecided = False, []
+    for index, (pair, directions) in enumerate(pairs):
+        sides = sides_of(pair)
         probe.push()
         try:
-            probe.add(encoder.within_pair(encoder.disagree(a, b), pair.src, pair.dst, policed))
+            if len(directions) == 1:
+                (allowing,) = directions
+                target = encoder.only_allowed_by(sides[allowing], sides[1 - allowing])
+            else:
+                target = encoder.disagree(*sides)
+            probe.add(encoder.within_pair(target, pair.src, pair.dst, policed))
             if check(probe, DIFFERING) is Answer.UNSAT:
                 continue
             proved = True
             if max_classes == 0:
                 break
             # No search is set up for a direction without a single flow.
-            differing.append((pair, encoder.differing_directions(probe, a, b, DIFFERING)))
+            differing.append((pair, directions if len(directions) == 1
+                              else encoder.differing_directions(probe, *sides, DIFFERING)))
         except Undecided as exc:
-            undecided = undecided or str(exc)
+            undecided.append((index, str(exc)))
         finally:
             probe.pop()
     if max_classes == 0:
-        return PieceResult(proved, undecided, ())
+        return PieceResult(proved, tuple(undecided), ())
     listings: list[Listing] = [Listing(()), Listing(())]
     fresh = False
     for allowing in (1, 0):
@@ -197,7 +226,7 @@ def _piece(pairs: tuple[Pair, ...], encoder: Encoder, sides_of, policed: tuple[s
             encoder = Encoder(encoder.universe, encoder.semantics, encoder.inventory_pods)
         fresh = True
         listings[allowing] = _list(encoder, chosen, sides_of, policed, allowing, budgets[allowing])
-    return PieceResult(proved, undecided, tuple(listings))
+    return PieceResult(proved, tuple(undecided), tuple(listings))
 
 
 def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...], allowing: int,
@@ -225,21 +254,26 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
 
 
 def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
-           policed: tuple[str, ...]) -> list[Pair]:
-    """The pairs a change can touch: for each changed scope, the zones of the other end
-    where the scope's own verdict differs (whatever the other end's policies say). A flow
-    decided differently differs in its source's egress or its destination's ingress, so
-    these pairs hold every such flow."""
-    found: set[Pair] = set()
+           policed: tuple[str, ...]) -> list[Candidate]:
+    """The pairs a change can touch, and in which directions: for each changed scope and
+    direction, the zones of the other end where the scope's own verdict newly allows
+    (or newly denies), whatever the other end's policies say. A newly allowed flow is
+    newly allowed by its source's egress or by its destination's ingress (a conjunction
+    of two verdicts grows only where one of them does), and likewise for a newly blocked
+    one, so these pairs hold every such flow, in those directions."""
+    found: dict[Pair, set[int]] = {}
     for direction, other in ((Direction.INGRESS, "src"), (Direction.EGRESS, "dst")):
         for ns in change.namespaces(direction):
             subject = "dst" if direction is Direction.INGRESS else "src"
-            local = encoder.all([encoder.in_zone(subject, ns, policed),
-                                 encoder.disagree_on(PolicySet(old.in_namespace(ns)), PolicySet(new.in_namespace(ns)),
-                                                     direction)])
-            for zone in encoder.zones(local, other, policed, DIFFERING):
-                found.add(Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone))
-    return sorted(found, key=lambda p: (p.dst or "", p.src or ""))
+            sides = PolicySet(old.in_namespace(ns)), PolicySet(new.in_namespace(ns))
+            for allowing in (1, 0):
+                local = encoder.all([encoder.in_zone(subject, ns, policed),
+                                     encoder.direction_ok(sides[allowing], direction),
+                                     z3.Not(encoder.direction_ok(sides[1 - allowing], direction))])
+                for zone in encoder.zones(local, other, policed, DIFFERING):
+                    pair = Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone)
+                    found.setdefault(pair, set()).add(allowing)
+    return [(pair, frozenset(found[pair])) for pair in sorted(found, key=lambda p: (p.dst or "", p.src or ""))]
 
 
 def _zone(endpoint, policed: tuple[str, ...]) -> str | None:

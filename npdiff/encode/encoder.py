@@ -260,10 +260,6 @@ class Encoder:
         solver.add(self.allowed((a, b)[1 - shown]))
         return frozenset({shown, 1 - shown} if check(solver, what) is Answer.SAT else {shown})
 
-    def disagree_on(self, a: PolicySet, b: PolicySet, direction: Direction) -> z3.BoolRef:
-        """The flows whose `direction` verdict differs between the sets."""
-        return z3.Xor(self.direction_ok(a, direction), self.direction_ok(b, direction))
-
     def only_allowed_by(self, allowed_by: PolicySet, denied_by: PolicySet) -> z3.BoolRef:
         """The flows `allowed_by` allows and `denied_by` does not."""
         return self.all([self.allowed(allowed_by), z3.Not(self.allowed(denied_by))])
