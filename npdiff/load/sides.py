@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from npdiff.model import NetworkPolicy, SourceObject, Span
-from npdiff.model.policy import Rule
+from npdiff.model.policy import Peer, PortSpec, Rule
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,19 @@ def _at(span: Span | None, file: str) -> Span | None:
     return None if span is None else Span(file, span.line)
 
 
+# Built field by field rather than with dataclasses.replace, which costs two and a half
+# times as much: a 10,000-policy side renames about 140,000 objects.
+# tests/test_load_sides.py checks that every field is carried over.
+
 def _renamed(policy: NetworkPolicy, file: str) -> NetworkPolicy:
-    return replace(policy, span=_at(policy.span, file),
-                   ingress=tuple(_rule(r, file) for r in policy.ingress),
-                   egress=tuple(_rule(r, file) for r in policy.egress))
+    return NetworkPolicy(policy.namespace, policy.name, policy.pod_selector, policy.policy_types,
+                         tuple(_rule(r, file) for r in policy.ingress),
+                         tuple(_rule(r, file) for r in policy.egress), _at(policy.span, file))
 
 
 def _rule(rule: Rule, file: str) -> Rule:
-    return replace(rule, span=_at(rule.span, file),
-                   peers=tuple(replace(p, span=_at(p.span, file)) for p in rule.peers),
-                   ports=tuple(replace(s, span=_at(s.span, file)) for s in rule.ports))
+    return Rule(rule.direction, rule.index,
+                tuple(Peer(p.pod_selector, p.namespace_selector, p.ip_block, _at(p.span, file), p.index)
+                      for p in rule.peers),
+                tuple(PortSpec(s.protocol, s.port, s.end_port, _at(s.span, file)) for s in rule.ports),
+                _at(rule.span, file))
