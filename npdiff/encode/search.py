@@ -328,20 +328,23 @@ def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     """Drop cubes that the others already cover; the union, and so exactness, is unchanged.
 
     Later cubes tend to be slivers left between earlier ones, so they are tried first.
+    Each cube is asserted once, behind a literal of its own: a question names the cube it
+    tries and the cubes still kept as assumptions.
     """
+    if len(found) < 2:
+        return list(found)
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
     solver.add(encoder.well_formed())
-    terms = [encoder.cube(f.cube) for f in found]
+    inside, outside = [], []   # by cube: a literal implying the flow is in it, and one that it is not
+    for i, item in enumerate(found):
+        inside.append(z3.Bool(f"npdiff!in!{i}", encoder.ctx))
+        outside.append(z3.Bool(f"npdiff!out!{i}", encoder.ctx))
+        term = encoder.cube(item.cube)
+        solver.add(z3.Implies(inside[i], term), z3.Implies(outside[i], z3.Not(term)))
     kept = list(range(len(found)))
     for i in reversed(range(len(found))):
-        others = [terms[j] for j in kept if j != i]
-        if not others:
-            continue
-        solver.push()
-        solver.add(terms[i], z3.Not(z3.Or(others)))
-        covered = check(solver, what) is Answer.UNSAT
-        solver.pop()
-        if covered:
+        others = [outside[j] for j in kept if j != i]
+        if others and check(solver, what, [inside[i], *others]) is Answer.UNSAT:
             kept.remove(i)
     return [found[i] for i in kept]
 
