@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from deepdiff import DeepDiff
-
 from npdiff.analyse.authored import authored
 from npdiff.model import PolicySet, SourceObject
 from npdiff.model.result import ObjectChange
@@ -33,6 +31,9 @@ def changed_fields(old_body: object, new_body: object) -> tuple[str, ...]:
     """Field paths such as `spec.ingress[0].ports[1].port` that differ between two objects."""
     if old_body == new_body:
         return ()
+    # Imported here: deepdiff (with pydantic) takes a tenth of a second to import, and
+    # most runs modify no object, or find bodies equal as authored.
+    from deepdiff import DeepDiff
     delta = DeepDiff(old_body, new_body)
     return tuple(sorted({_field_path(p) for p in delta.affected_paths}))
 
