@@ -789,14 +789,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                       colour=wants_colour(sys.stdout, os.environ),
                       progress=Progress(sys.stderr if os.environ.get("TERM") != "dumb" else None))
     code = execute(list(sys.argv[1:] if argv is None else argv), env, prog_name=_prog_name())
-    try:
-        sys.stderr.write(err.getvalue())
-        sys.stderr.flush()
-        sys.stdout.write(out.getvalue())
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass   # the reader left (`npdiff ... | head`): what it read is all it wanted
-    # Everything is written and nothing is left to close: tearing down the interpreter
-    # would only free, object by object, the millions a large run built (0.3 s at 10,000
-    # policies). Workers were reaped when their pieces were done (analyse/workers.py).
-    os._exit(code)
+    for stream, text in ((sys.stderr, err.getvalue()), (sys.stdout, out.getvalue())):
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            pass   # the reader left (`npdiff ... | head`): what it read is all it wanted
+    if argv is None and sys.gettrace() is None and sys.getprofile() is None:
+        # The console command, with nothing watching: everything is written and nothing
+        # is left to close, so tearing down the interpreter would only free, one by one,
+        # the millions of objects a large run built (0.3 s at 10,000 policies). Workers
+        # were reaped when their pieces were done (analyse/workers.py).
+        os._exit(code)
+    sys.exit(code)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from examples.runner import cli_flags, run_diff
 from npdiff.analyse.locality import FREE, Pair, PairPolicies, changed_scopes, reduce
 from npdiff.cli import run
-from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
+from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics, Span
 from npdiff.model.flow import METADATA_NAME
 from npdiff.model.policy import Direction
 from npdiff.model.selector import Operator, Requirement
@@ -99,6 +99,20 @@ def test_unchanged_scopes_keep_only_peers_that_may_match_a_changed_namespace():
     # selector may match it.
     assert reduced["billing/in"].ingress[0].peers == (MONITORING, TEAM)
     assert reduced["monitoring/out"].egress == changed_old.egress
+
+
+def test_reduction_keeps_every_field_but_the_rules_it_drops():
+    from test_load_sides import _everything
+
+    policy = replace(_policy("monitoring", "out", ingress=[((TEAM,), ())], egress=[((), ())], types=(INGRESS, EGRESS)),
+                     span=Span("policies/monitoring.yaml", 7))
+    changed = replace(policy, egress=(Rule(EGRESS, 0, (), (PortSpec("TCP", 9090),)),))
+    old, new = PolicySet((policy,)), PolicySet((changed,))
+    for before, reduced in ((old, reduce(old, changed_scopes(old, new), Semantics())),
+                            (new, reduce(new, changed_scopes(old, new), Semantics()))):
+        # Both scopes of the namespace are kept whole: one changed, the other is the
+        # namespace's own (it may meet the changed one within the namespace).
+        assert _everything(reduced) == _everything(before)
 
 
 def test_max_classes_zero_gives_the_verdict_alone(monkeypatch):
