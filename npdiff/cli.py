@@ -350,7 +350,7 @@ def diff_command(
 
     def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
         from npdiff.analyse.diff import diff
-        from npdiff.analyse.workers import available_jobs
+        from npdiff.processes import available_jobs
         from npdiff.analyse.inventory_lint import inventory_warnings
         from npdiff.analyse.workloads import with_inventory
         from npdiff.model.inventory import Inventory
@@ -799,6 +799,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         # The console command, with nothing watching: everything is written and nothing
         # is left to close, so tearing down the interpreter would only free, one by one,
         # the millions of objects a large run built (0.3 s at 10,000 policies). Workers
-        # were reaped when their pieces were done (analyse/workers.py).
+        # were reaped when their pieces were done (npdiff/processes.py).
         os._exit(code)
     sys.exit(code)

@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 import oracle
 from examples.runner import cli_flags, write_policies
+from npdiff import processes
 from npdiff.analyse import pairwise, workers
 from npdiff.cli import run
 from npdiff.encode import solver
 from test_classes_exact import _in_class, exact_options
 from test_property import SCALE, SETTINGS, flow_batches, related_sets
 
-pytestmark = pytest.mark.skipif(not workers.sys.platform.startswith("linux"), reason="workers fork on Linux only")
+pytestmark = pytest.mark.skipif(not processes.forking(), reason="workers fork on Linux only")
 
 
 def _diff(directory: Path, old: list, new: list, options: dict, *extra: str):
@@ -278,17 +279,17 @@ def test_any_number_of_jobs_works():  # capped at MAX_WORKERS, watched without s
 
 def test_the_default_respects_a_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert workers._cgroup_cpus(str(tmp_path / "cpu.max")) == 2
+    assert processes._cgroup_cpus(str(tmp_path / "cpu.max")) == 2
     (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert workers._cgroup_cpus(str(tmp_path / "cpu.max")) == workers.MAX_JOBS
-    assert 1 <= workers.available_jobs() <= workers.MAX_JOBS
+    assert processes._cgroup_cpus(str(tmp_path / "cpu.max")) == processes.MAX_JOBS
+    assert 1 <= processes.available_jobs() <= processes.MAX_JOBS
 
 
 def test_without_a_fork_the_pieces_run_here(monkeypatch):
     def no_fork() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(workers.os, "fork", no_fork)
+    monkeypatch.setattr(processes.os, "fork", no_fork)
     assert list(workers.in_order(5, int, lambda n: (n, os.getpid()), 3)) == [(n, os.getpid()) for n in range(5)]
 
 

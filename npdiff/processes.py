@@ -1,0 +1,155 @@
+"""Forked worker processes, and how many to use.
+
+A worker is forked with everything its parent holds, is sent pieces (small picklable
+values) through a pipe, and sends back one message per piece: length-prefixed pickles
+through another. Only the parent holds the ends of a worker's pipes, so a worker leaves
+when its parent goes, however it goes. The analysis runs its pieces here
+(analyse/workers.py), and so does reading a large tree of files (load/parallel.py).
+
+Workers are forked where `os.fork` is safe for this program (Linux); z3 stops its timer
+threads before a fork (it registers an at-fork handler). Elsewhere everything runs in
+one process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import selectors
+import signal
+import struct
+import sys
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+P = TypeVar("P")
+# (status, value, count): "done" with a result or "raised" with an exception, and a count
+# the caller adds up (the analysis: unknown solver answers).
+Message = tuple[str, object, int]
+
+MAX_JOBS = 8        # the default's ceiling
+MAX_WORKERS = 64    # any --jobs beyond is taken as this
+_HEADER = struct.Struct("!Q")  # the length of the pickle that follows
+
+
+def forking() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def available_jobs() -> int:
+    """Workers for `--jobs 0` (the default): the CPUs this process may use (its affinity,
+    and a cgroup's CPU quota, as in a container with a CPU limit), up to MAX_JOBS; one
+    where pieces are not forked."""
+    if not forking():
+        return 1
+    return max(1, min(MAX_JOBS, len(os.sched_getaffinity(0)), _cgroup_cpus()))
+
+
+def _cgroup_cpus(path: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The CPUs a cgroup (v2) quota allows, rounded up; MAX_JOBS where there is none."""
+    try:
+        with open(path) as limits:
+            quota, period = limits.read().split()[:2]
+        return -(-int(quota) // int(period))
+    except (OSError, ValueError):   # no cgroup v2, or "max": no quota
+        return MAX_JOBS
+
+
+class Worker(Generic[P]):
+    """A forked process that answers the pieces it is sent, one at a time, with
+    `handle(piece)`: a message (status, value, count) that pickles."""
+
+    def __init__(self, handle: Callable[[P], Message], siblings: list[Worker]):
+        to_worker, self._commands = os.pipe()
+        self._results, from_worker = os.pipe()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            for fd in (to_worker, self._commands, self._results, from_worker):
+                os.close(fd)
+            raise
+        if self.pid == 0:  # never returns to the caller's stack
+            status = 1
+            try:
+                # Only the parent holds the ends of a worker's pipes, so that each worker
+                # sees the end of its commands when the parent goes, however it goes.
+                for fd in (self._commands, self._results,
+                           *(end for sibling in siblings for end in (sibling._commands, sibling._results))):
+                    os.close(fd)
+                _serve(handle, to_worker, from_worker)
+                status = 0
+            finally:
+                os._exit(status)  # no exit handlers, no flushing of the parent's buffers
+        os.close(to_worker)
+        os.close(from_worker)
+        self.piece: int | None = None
+        self._buffer = bytearray()
+
+    def fileno(self) -> int:
+        return self._results
+
+    def start(self, index: int, piece: P) -> None:
+        self.piece = index
+        try:
+            _write(self._commands, pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:
+            raise RuntimeError(f"worker {self.pid} stopped unexpectedly") from None
+
+    def receive(self) -> tuple[int, Message | None]:
+        """Read what the worker sent; its piece and result once the result is whole."""
+        index = self.piece
+        assert index is not None
+        chunk = os.read(self._results, 1 << 20)
+        if not chunk:
+            self.piece = None
+            return index, ("raised", RuntimeError(f"worker {self.pid} stopped unexpectedly"), 0)
+        self._buffer += chunk
+        if len(self._buffer) < _HEADER.size:
+            return index, None
+        (size,) = _HEADER.unpack_from(self._buffer)
+        if len(self._buffer) < _HEADER.size + size:
+            return index, None
+        # Our own child's pickle, through our own pipe: not untrusted input.
+        message = pickle.loads(bytes(self._buffer[_HEADER.size:_HEADER.size + size]))
+        del self._buffer[:_HEADER.size + size]
+        self.piece = None
+        return index, message
+
+    def stop(self) -> None:
+        for fd in (self._commands, self._results):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+def ready(workers: list[Worker]) -> list[Worker]:
+    """The workers with something to read (a result, or their end)."""
+    with selectors.DefaultSelector() as waiting:   # no select(): descriptors may pass 1023
+        for worker in workers:
+            waiting.register(worker, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in waiting.select()]  # type: ignore[misc]
+
+
+def _serve(handle: Callable[[P], Message], commands: int, results: int) -> None:
+    """The worker's loop: a piece in, a message out, until the parent closes the pipe."""
+    with os.fdopen(commands, "rb") as incoming:
+        while header := incoming.read(_HEADER.size):
+            (size,) = _HEADER.unpack(header)
+            message = handle(pickle.loads(incoming.read(size)))
+            try:
+                data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                data = pickle.dumps(("raised", RuntimeError(f"worker result not sent: {exc!r}"), message[2]))
+            _write(results, data)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
