@@ -232,10 +232,10 @@ def _read(paths: Sequence) -> Input:
     return read_input(paths, _environment().stdin)
 
 
-def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None):
+def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None, jobs: int = 1):
     from npdiff.load import load_input
 
-    return load_input(read, semantics, progress, shared)
+    return load_input(read, semantics, progress, shared, jobs)
 
 
 def _progress(output: Output) -> Step | None:
@@ -322,9 +322,9 @@ def diff_command(
     plain: bool = typer.Option(False, "--plain", help="Analyse without the per-namespace shortcuts "
                                "(slower; for cross-checking npdiff itself)."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
-                             help="Worker processes for a large change (0: one per CPU the process "
-                                  "may use, at most 8; at most 64; forked on Linux only). The answer "
-                                  "is the same for any N."),
+                             help="Processes that read a large input and analyse a large change (0: one "
+                                  "per CPU the process may use, at most 8; at most 64; forked on Linux "
+                                  "only). The answer is the same for any N."),
     no_cache: bool = NoCacheOpt,
     cache_dir: Optional[Path] = CacheDirOpt,
     *,
@@ -350,17 +350,19 @@ def diff_command(
 
     def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
         from npdiff.analyse.diff import diff
-        from npdiff.processes import available_jobs
         from npdiff.analyse.inventory_lint import inventory_warnings
         from npdiff.analyse.workloads import with_inventory
         from npdiff.model.inventory import Inventory
 
         from npdiff.load.sides import SharedFiles
 
+        from npdiff.processes import available_jobs
+
         (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
         shared = SharedFiles()  # a pull request leaves most files as they were: read them once
-        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared),
-                                               lambda: _parse(new_read, semantics, progress, shared),
+        workers = jobs or available_jobs()
+        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared, workers),
+                                               lambda: _parse(new_read, semantics, progress, shared, workers),
                                                lambda: _load_checks(invariants_read, preset, semantics),
                                                lambda: _load_cluster(cluster_read, cluster, semantics))
         # The cluster is both sides' starting point; an input's own objects replace its objects.
@@ -372,7 +374,7 @@ def diff_command(
         _write_diagnostics(warnings)
         pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
         result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
-                      local=not plain, progress=progress, inventory_pods=pods, jobs=jobs or available_jobs())
+                      local=not plain, progress=progress, inventory_pods=pods, jobs=workers)
         if old_inventory != Inventory() or new_inventory != Inventory():
             result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
                                     semantics, inventory_only)

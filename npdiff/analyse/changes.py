@@ -20,7 +20,9 @@ def object_changes(old: PolicySet, new: PolicySet) -> tuple[ObjectChange, ...]:
             changes.append(_change(after[key], "added"))
         elif key not in after:
             changes.append(_change(before[key], "removed"))
-        elif before[key].body != after[key].body:  # equal bodies are equal as authored: the common case
+        # The same body as read (a file both sides hold), or equal bodies: equal as
+        # authored, the common case.
+        elif before[key].as_read is not after[key].as_read and before[key].body != after[key].body:
             fields = changed_fields(authored(before[key].body), authored(after[key].body))
             if fields:
                 changes.append(_change(after[key], "modified", fields))

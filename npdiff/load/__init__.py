@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
 from npdiff.load.flows import load_flows, parse_flow
 from npdiff.load.inventory import InventoryBuilder
+from npdiff.load import parallel
 from npdiff.load.lint import dns_warnings, policy_warnings
-from npdiff.load.networkpolicy import API_VERSION, KIND, namespace_of, read_network_policy
-from npdiff.load.objects import RawObject, objects_of
+from npdiff.load.networkpolicy import KIND, policy_of, source_object
+from npdiff.load.objects import objects_of
 from npdiff.load.reuse import Reuse
 from npdiff.load.sides import SharedFiles
-from npdiff.load.sources import Input, read_input
+from npdiff.load.sources import Input, Source, read_input
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
@@ -41,21 +42,6 @@ class Loaded:
     policy_set: PolicySet                   # policies sorted by (namespace, name)
     diagnostics: tuple[Diagnostic, ...]     # warnings and notes, sorted
     inventory: Inventory = Inventory()      # the Namespaces and workloads of the input
-
-
-def _source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObject:
-    namespace = (namespace_of(obj.body, semantics) if obj.kind == KIND
-                 else obj.metadata_text("namespace"))
-    return SourceObject(obj.kind, namespace, obj.metadata_text("name"),
-                        Span(file, obj.line), obj.body)
-
-
-def _policy(obj: RawObject, sink: Sink, semantics: Semantics, reuse: Reuse) -> NetworkPolicy | None:
-    if obj.api_version != API_VERSION:
-        sink.error(obj.body.key_line("apiVersion"), "E-NP-16", "apiVersion",
-                   f"NetworkPolicy must have apiVersion {API_VERSION}, not {obj.api_version!r}")
-        return None
-    return read_network_policy(obj.body, sink, semantics, reuse)
 
 
 def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic]) -> None:
@@ -104,11 +90,12 @@ def load_policy_set(
 
 
 def load_input(read: Input, semantics: Semantics, progress: Step | None = None,
-               shared: SharedFiles | None = None) -> Loaded:
+               shared: SharedFiles | None = None, jobs: int = 1) -> Loaded:
     """Every NetworkPolicy in sources already read; InputError as `load_policy_set`.
-    `shared` holds files the other side of a diff read already (load/sides.py)."""
+    `shared` holds files the other side of a diff read already (load/sides.py). Up to
+    `jobs` processes read a large input (load/parallel.py); the result is the same."""
     with _without_cycle_collection():
-        return _load(read, semantics, progress, shared)
+        return _load(read, semantics, progress, shared, jobs)
 
 
 def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
@@ -130,45 +117,23 @@ def cluster_of(read: Input, path: str, semantics: Semantics) -> Loaded:
     return Loaded(PolicySet(), tuple(sorted(notes)), loaded.inventory)
 
 
-def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None) -> Loaded:
+def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
+          jobs: int = 1) -> Loaded:
     found: list[Diagnostic] = list(read.problems)
     policies: list[NetworkPolicy] = []
     objects: list[SourceObject] = []
     skipped: Counter[str] = Counter()
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
-    reuse = Reuse()
     sources = read.sources
-    for number, source in enumerate(sources, 1):
-        if progress is not None:
-            progress("reading policies", number, len(sources))
-        if shared is not None and (known := shared.get(source.data, source.is_json, source.name)) is not None:
-            objects.extend(known.objects)
-            policies.extend(known.policies)
-            continue
-        sink = Sink(source.name, found)
-        reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True
-        for obj in objects_of(read_documents(source, sink), sink):
-            pure = pure and obj.kind == KIND
-            if obj.kind in INVENTORY_KINDS:
-                # Workloads are compared as workloads (analyse.workloads), not as objects.
-                inventory.add(obj, sink)
-                continue
-            objects.append(_source_object(obj, source.name, semantics))
-            if obj.kind != KIND and obj.kind.lower() == KIND.lower():
-                # A misspelt kind would otherwise drop the policy silently from the set.
-                sink.error(obj.body.key_line("kind"), "E-NP-16", "kind",
-                           f"unknown kind {obj.kind!r}; did you mean {KIND}?")
-                continue
-            if obj.kind != KIND:
-                skipped[obj.kind] += 1
-                first_seen.setdefault(obj.kind, Span(source.name, obj.line))
-                continue
-            policy = _policy(obj, sink, semantics, reuse)
-            if policy is not None:
-                policies.append(policy)
-        if shared is not None and pure and len(found) == reported:
-            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:])
+    elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
+                                          if shared is None or not shared.knows(s.data, s.is_json)], semantics, jobs)
+    try:
+        _read_sources(sources, semantics, progress, shared, elsewhere, found, policies, objects, skipped,
+                      first_seen, inventory)
+    finally:
+        if elsewhere is not None:
+            elsewhere.close()
     _duplicates(policies, found)
     inventory.duplicates(found)
     errors = [d for d in found if d.severity is Severity.ERROR]
@@ -186,3 +151,49 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
         tuple(sorted(found)),
         workloads,
     )
+
+
+def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
+                  elsewhere: parallel.Shares | None, found: list[Diagnostic], policies: list[NetworkPolicy],
+                  objects: list[SourceObject], skipped: Counter[str], first_seen: dict[str, Span],
+                  inventory: InventoryBuilder) -> None:
+    """Each source in turn into the lists given: taken from `shared` or from a worker
+    when they hold it, else read here."""
+    reuse = Reuse()
+    for number, source in enumerate(sources, 1):
+        if progress is not None:
+            progress("reading policies", number, len(sources))
+        if shared is not None and (known := shared.get(source.data, source.is_json, source.name)) is not None:
+            objects.extend(known.objects)
+            policies.extend(known.policies)
+            continue
+        if elsewhere is not None and number - 1 not in elsewhere.own \
+                and (clean := elsewhere.result(number - 1)) is not None:
+            objects.extend(clean.objects)
+            policies.extend(clean.policies)
+            if shared is not None:
+                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies))
+            continue
+        sink = Sink(source.name, found)
+        reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True
+        for obj in objects_of(read_documents(source, sink), sink):
+            pure = pure and obj.kind == KIND
+            if obj.kind in INVENTORY_KINDS:
+                # Workloads are compared as workloads (analyse.workloads), not as objects.
+                inventory.add(obj, sink)
+                continue
+            objects.append(source_object(obj, source.name, semantics))
+            if obj.kind != KIND and obj.kind.lower() == KIND.lower():
+                # A misspelt kind would otherwise drop the policy silently from the set.
+                sink.error(obj.body.key_line("kind"), "E-NP-16", "kind",
+                           f"unknown kind {obj.kind!r}; did you mean {KIND}?")
+                continue
+            if obj.kind != KIND:
+                skipped[obj.kind] += 1
+                first_seen.setdefault(obj.kind, Span(source.name, obj.line))
+                continue
+            policy = policy_of(obj, sink, semantics, reuse)
+            if policy is not None:
+                policies.append(policy)
+        if shared is not None and pure and len(found) == reported:
+            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:])

@@ -11,9 +11,10 @@ from npdiff.load.cidr import parse_cidr, strict_subset
 from npdiff.load.codes import Sink
 from npdiff.load.fields import Fields, child, describe, entry, is_int, item
 from npdiff.load.lined import LinedMap
+from npdiff.load.objects import RawObject
 from npdiff.load.reuse import Reuse
 from npdiff.load.selectors import parse_selector
-from npdiff.model import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, Semantics, Span
+from npdiff.model import IPBlock, NetworkPolicy, Peer, PortSpec, Rule, Semantics, SourceObject, Span
 from npdiff.model.policy import PROTOCOLS, Direction
 from npdiff.model.selector import LabelSelector
 
@@ -373,6 +374,22 @@ def read_network_policy(body: LinedMap, sink: Sink, semantics: Semantics,
     `reuse` carries parts already read from one load to the next policy.
     """
     return _PolicyReader(body, sink, semantics, reuse).policy()
+
+
+def policy_of(obj: RawObject, sink: Sink, semantics: Semantics, reuse: Reuse | None = None) -> NetworkPolicy | None:
+    """`read_network_policy` of an object of kind NetworkPolicy, whose apiVersion is checked first."""
+    if obj.api_version != API_VERSION:
+        sink.error(obj.body.key_line("apiVersion"), "E-NP-16", "apiVersion",
+                   f"NetworkPolicy must have apiVersion {API_VERSION}, not {obj.api_version!r}")
+        return None
+    return read_network_policy(obj.body, sink, semantics, reuse)
+
+
+def source_object(obj: RawObject, file: str, semantics: Semantics) -> SourceObject:
+    """Any object as kept for the structural diff; a policy's namespace is the one it
+    lives in after defaulting."""
+    namespace = namespace_of(obj.body, semantics) if obj.kind == KIND else obj.metadata_text("namespace")
+    return SourceObject(obj.kind, namespace, obj.metadata_text("name"), Span(file, obj.line), obj.body)
 
 
 def namespace_of(body: LinedMap, semantics: Semantics) -> str:

@@ -90,3 +90,4 @@ def objects_of(documents: list[Document], sink: Sink) -> list[RawObject]:
             continue
         found.extend(_objects(document.value, "", sink, None))
     return found
+

@@ -27,6 +27,9 @@ class SharedFiles:
     def __init__(self) -> None:
         self._files: dict[tuple[bytes, bool], _Read] = {}
 
+    def knows(self, data: bytes, is_json: bool) -> bool:
+        return (data, is_json) in self._files
+
     def get(self, data: bytes, is_json: bool, file: str) -> _Read | None:
         """What a file with these bytes held, named `file`; None if not kept."""
         found = self._files.get((data, is_json))

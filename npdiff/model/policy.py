@@ -7,6 +7,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
+from npdiff.model.pickling import by_constructor
 from npdiff.model.selector import LabelSelector
 from npdiff.model.span import Span
 
@@ -23,6 +24,7 @@ class Direction(str, Enum):
 PROTOCOLS: tuple[str, ...] = ("TCP", "UDP", "SCTP")
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class PortSpec:
     """A `ports[]` entry: protocol (defaulted to TCP), number, name or absent, optional endPort."""
@@ -33,6 +35,7 @@ class PortSpec:
     span: Span | None = field(default=None, compare=False)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class IPBlock:
     """`ipBlock` with `cidr` and `except` stored as masked, canonical networks (W-04)."""
@@ -41,6 +44,7 @@ class IPBlock:
     excepts: tuple[str, ...] = ()
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Peer:
     """A `from`/`to` element. A None selector does not constrain that axis (S3.5)."""
@@ -52,6 +56,7 @@ class Peer:
     index: int = field(default=-1, compare=False)   # position in the rule as written, if read
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Rule:
     """An ingress or egress rule. Empty `peers` matches every peer, empty `ports` every port."""
@@ -63,6 +68,7 @@ class Rule:
     span: Span | None = field(default=None, compare=False)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class NetworkPolicy:
     namespace: str
@@ -84,6 +90,15 @@ class NetworkPolicy:
         return direction in self.policy_types
 
 
+class Later:
+    """A value not made yet; `value()` makes it (once) when first asked for. Subclasses,
+    which may read files, live outside the model (load/parallel.py)."""
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+
+@by_constructor
 @dataclass(frozen=True)
 class SourceObject:
     """Any object read from the input, kept raw for the structural (per-object) diff."""
@@ -92,7 +107,13 @@ class SourceObject:
     namespace: str
     name: str
     span: Span
-    body: Any = field(compare=False, hash=False, repr=False)
+    # The body as read, or a Later that reads it again (an object read in another process).
+    # Two objects that hold the same `as_read` have the same body.
+    as_read: Any = field(compare=False, hash=False, repr=False)
+
+    @property
+    def body(self) -> Any:
+        return self.as_read.value() if isinstance(self.as_read, Later) else self.as_read
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from npdiff.model.pickling import by_constructor
+
 
 class Operator(str, Enum):
     IN = "In"
@@ -13,6 +15,7 @@ class Operator(str, Enum):
     DOES_NOT_EXIST = "DoesNotExist"
 
 
+@by_constructor
 @dataclass(frozen=True, order=True, slots=True)
 class Requirement:
     """One requirement; `matchLabels: {k: v}` becomes `Requirement(k, IN, (v,))` (S2.2)."""
@@ -22,6 +25,7 @@ class Requirement:
     values: tuple[str, ...] = ()
 
 
+@by_constructor
 @dataclass(frozen=True, order=True, slots=True)
 class LabelSelector:
     """All requirements must hold (S2.1). No requirements: matches everything (S2.5)."""

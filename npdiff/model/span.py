@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from npdiff.model.pickling import by_constructor
 
+
+@by_constructor
 @dataclass(frozen=True, order=True, slots=True)
 class Span:
     file: str

@@ -1,0 +1,203 @@
+"""Reading a large input in several processes (load/parallel.py) gives exactly what reading
+it in one does: policies and objects with every span, bodies, diagnostics and their order."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from npdiff import processes
+from npdiff.cli import run
+from npdiff.load import load_input, parallel
+from npdiff.load.sides import SharedFiles
+from npdiff.load.sources import read_input
+from npdiff.model import InputError, LabelSelector, NetworkPolicy, Peer, PortSpec, Requirement, Rule, Semantics, Span
+from npdiff.model.policy import Direction, IPBlock
+from npdiff.model.selector import Operator
+from test_load_sides import POLICY, _everything
+
+pytestmark = pytest.mark.skipif(not processes.forking(), reason="workers fork on Linux only")
+
+WARNED = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ranged, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{protocol: TCP, port: 8000, endPort: 8080}]
+"""
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web, ports: [{name: http, containerPort: 80}]}]}
+"""
+OTHER = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+"""
+BROKEN = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: broken, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{protocol: ICMP}]
+"""
+
+
+def _tree(root: Path, count: int, broken: bool = False) -> Path:
+    """`count` files of every sort the reader meets, in an order that mixes them."""
+    root.mkdir(parents=True)
+    for n in range(count):
+        kind = n % 7
+        if kind == 0:
+            text = WARNED.replace("ranged", f"ranged-{n}")
+        elif kind == 1:
+            text = WORKLOAD.replace("name: web,", f"name: web-{n},") + "---\n" + POLICY.format(name=f"with-{n}")
+        elif kind == 2:
+            text = OTHER + "---\n" + POLICY.format(name=f"beside-{n}")
+        elif kind == 3:
+            text = ("# a list, as kubectl writes one\napiVersion: v1\nkind: List\nitems:\n"
+                    + "".join("- " + line + "\n" if i == 0 else "  " + line + "\n"
+                              for i, line in enumerate(POLICY.format(name=f"listed-{n}").splitlines())))
+        elif kind == 4:
+            text = json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                               "metadata": {"name": f"json-{n}", "namespace": "db"}, "spec": {"podSelector": {}}})
+        else:
+            text = POLICY.format(name=f"plain-{n}") + "---\n" + POLICY.format(name=f"second-{n}")
+        (root / f"f{n:04d}.{'json' if kind == 4 else 'yaml'}").write_text(text)
+    if broken:
+        (root / "f0003.yaml").write_text(BROKEN)
+        (root / "f0040.yaml").write_text(BROKEN.replace("broken", "broken-too"))
+    return root
+
+
+def _load(root: Path, jobs: int, shared: SharedFiles | None = None):
+    return load_input(read_input([str(root)], None), Semantics(), None, shared, jobs)
+
+
+def _all(loaded) -> object:
+    """Everything loaded, each body compared as a body (with its lines), however it is kept."""
+    policy_set = loaded.policy_set
+    bodies = [(o.key, json.dumps(o.body, sort_keys=True), _lines(o.body)) for o in policy_set.objects]
+    kept = replace(policy_set, objects=tuple(replace(o, as_read=None) for o in policy_set.objects))
+    return _everything(kept), bodies, loaded.diagnostics, loaded.inventory
+
+
+def _lines(value: object) -> object:
+    """Every line number a body carries."""
+    if isinstance(value, dict):
+        return (value.line, sorted((str(k), v) for k, v in value.key_lines.items()),
+                [_lines(v) for v in value.values()])
+    if isinstance(value, list):
+        return (value.line, list(value.item_lines), [_lines(v) for v in value])
+    return None
+
+
+@pytest.fixture
+def small_shares(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_FILES", 10)
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 5])
+def test_workers_read_what_one_process_reads(tmp_path, small_shares, jobs):
+    root = _tree(tmp_path / "tree", 60)
+    one, many = _load(root, 1), _load(root, jobs)
+    assert len(one.policy_set.policies) > 60 and one.diagnostics and one.inventory.workloads
+    assert _from_workers(many) > 10 and not _from_workers(one)
+    assert _all(many) == _all(one)
+
+
+def _from_workers(loaded) -> int:
+    return sum(isinstance(o.as_read, parallel.Unread) for o in loaded.policy_set.objects)
+
+
+def test_errors_are_the_same_and_in_the_same_order(tmp_path, small_shares):
+    root = _tree(tmp_path / "tree", 60, broken=True)
+    with pytest.raises(InputError) as one:
+        _load(root, 1)
+    with pytest.raises(InputError) as many:
+        _load(root, 3)
+    assert many.value.diagnostics == one.value.diagnostics and len(one.value.diagnostics) >= 2
+
+
+def test_the_other_side_takes_files_a_worker_read(tmp_path, small_shares):
+    old = _tree(tmp_path / "old", 60)
+    new = _tree(tmp_path / "new", 60)
+    (new / "f0012.yaml").write_text(POLICY.format(name="plain-12").replace("- port: 80\n", "- port: 81\n"))
+    one = [_load(side, 1, shared) for shared in [SharedFiles()] for side in (old, new)]
+    many = [_load(side, 3, shared) for shared in [SharedFiles()] for side in (old, new)]
+    assert [_all(side) for side in many] == [_all(side) for side in one]
+
+
+def test_a_diff_reads_its_sides_in_workers_with_the_same_answer(tmp_path, small_shares):
+    old = _tree(tmp_path / "old", 60)
+    new = _tree(tmp_path / "new", 60)
+    (new / "f0012.yaml").write_text(POLICY.format(name="plain-12").replace("- port: 80\n", "- port: 81\n"))
+    (new / "f0026.yaml").unlink()
+    one = run([str(old), str(new), "-o", "json", "--jobs", "1"])
+    two = run([str(old), str(new), "-o", "json", "--jobs", "2"])
+    assert one.exit_code == 1, one.stderr
+    assert (two.exit_code, two.stdout, two.stderr) == (one.exit_code, one.stdout, one.stderr)
+    changes = {c["name"]: c for c in json.loads(one.stdout)["changes"]}
+    # Its body was read in a worker, and read again here for the structural diff.
+    assert changes["plain-12"]["fields"] == ["spec.ingress[0].ports[0].port"]
+
+
+def test_a_worker_that_dies_leaves_its_files_to_be_read_here(tmp_path, small_shares, monkeypatch):
+    root = _tree(tmp_path / "tree", 60)
+    expected = _all(_load(root, 1))
+    parent = os.getpid()
+    read_clean = parallel.read_clean
+
+    def dies(source, *rest):
+        if os.getpid() != parent:
+            os._exit(3)
+        return read_clean(source, *rest)
+
+    monkeypatch.setattr(parallel, "read_clean", dies)
+    loaded = _load(root, 3)
+    assert _all(loaded) == expected and not _from_workers(loaded)
+
+
+def test_without_a_fork_everything_is_read_here(tmp_path, small_shares, monkeypatch):
+    root = _tree(tmp_path / "tree", 30)
+    expected = _all(_load(root, 1))
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(processes.os, "fork", no_fork)
+    assert _all(_load(root, 4)) == expected
+
+
+def test_shares_are_contiguous_and_this_process_takes_the_largest():
+    runs = parallel._cut(list(range(100)), [10] * 100, 3)
+    assert [i for run in runs for i in run] == list(range(100))
+    assert len(runs) == 3 and len(runs[0]) > len(runs[1]) >= len(runs[2]) - 1
+    assert parallel._cut([], [], 3) == [[]]
+
+
+def test_policies_pickle_whole():
+    selector = LabelSelector((Requirement("app", Operator.IN, ("web",)),))
+    policy = NetworkPolicy("shop", "web", selector, frozenset({Direction.INGRESS}),
+                           (Rule(Direction.INGRESS, 0,
+                                 (Peer(selector, LabelSelector(), None, Span("a.yaml", 9), 0),
+                                  Peer(None, None, IPBlock("10.0.0.0/8", ("10.1.0.0/16",)), Span("a.yaml", 11), 1)),
+                                 (PortSpec("TCP", 80, 90, Span("a.yaml", 13)),), Span("a.yaml", 7)),),
+                           (), Span("a.yaml", 1))
+    again = pickle.loads(pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL))
+    assert _everything(again) == _everything(policy)
