@@ -12,7 +12,7 @@ there were no workers: the result is the same for any number of processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from npdiff.load.codes import Sink
@@ -109,8 +109,9 @@ class Shares:
         read = self._results.get(index)
         if read is None:
             return None
-        return FileRead(tuple(replace(o, as_read=Unread(self._sources[index], n)) for n, o in enumerate(read.objects)),
-                        read.policies)
+        source = self._sources[index]
+        return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(source, n))
+                              for n, o in enumerate(read.objects)), read.policies)
 
     def _collect(self) -> dict[int, FileRead | None]:
         results: dict[int, FileRead | None] = {}
@@ -137,7 +138,8 @@ class Shares:
 
 def _without_bodies(read: FileRead | None) -> FileRead | None:
     """What a worker sends: bodies cost more to send than to read again."""
-    return None if read is None else FileRead(tuple(replace(o, as_read=None) for o in read.objects), read.policies)
+    return None if read is None else FileRead(
+        tuple(SourceObject(o.kind, o.namespace, o.name, o.span, None) for o in read.objects), read.policies)
 
 
 def shares(sources: tuple[Source, ...], new: list[int], semantics: Semantics, jobs: int) -> Shares | None:

@@ -9,7 +9,7 @@ or a file with findings, is read again, so every diagnostic names its own file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from npdiff.model import NetworkPolicy, SourceObject, Span
 from npdiff.model.policy import Peer, PortSpec, Rule
@@ -35,7 +35,8 @@ class SharedFiles:
         found = self._files.get((data, is_json))
         if found is None:
             return None
-        return _Read(tuple(replace(o, span=Span(file, o.span.line)) for o in found.objects),
+        return _Read(tuple(SourceObject(o.kind, o.namespace, o.name, Span(file, o.span.line), o.as_read)
+                           for o in found.objects),
                      tuple(_renamed(p, file) for p in found.policies))
 
     def keep(self, data: bytes, is_json: bool, objects: list[SourceObject],
