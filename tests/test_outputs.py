@@ -449,3 +449,28 @@ def test_sarif_names_revision_files_by_their_repository_path() -> None:
     assert sarif.artifact_uri("origin/main:deploy/api.yaml") == "deploy/api.yaml"
     assert sarif.artifact_uri("deploy/api.yaml") == "deploy/api.yaml"
     assert sarif.artifact_uri("/srv/deploy/api.yaml") == "file:///srv/deploy/api.yaml"
+
+
+def _api(ports: list[int] | None) -> str:
+    ingress = "" if ports is None else "  ingress:\n  - ports: [" + ", ".join(f"{{port: {p}}}" for p in ports) + "]\n"
+    return ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: shop}\n"
+            "spec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n" + ingress)
+
+
+@pytest.mark.parametrize("count", [10, 12])
+def test_a_long_listing_starts_with_its_classes_at_a_glance(tmp_path, count):
+    open_ports, closed = tmp_path / "open.yaml", tmp_path / "closed.yaml"
+    open_ports.write_text(_api([80 + 2 * n for n in range(count)]))   # apart: one class per port
+    closed.write_text(_api(None))
+    blocked = run([str(open_ports), str(closed)])
+    allowed = run([str(closed), str(open_ports)])
+    assert blocked.stdout.count("\n  1. from ") == allowed.stdout.count("\n  1. from ") == 1
+    if count <= 10:
+        assert "at a glance" not in blocked.stdout + allowed.stdout
+        return
+    assert (f"Newly blocked ({count})\n  at a glance:\n"
+            f"    {count} classes  ingress of pods in namespace shop: were allowed by shop/api ingress[0]\n\n"
+            in blocked.stdout)
+    assert (f"Newly allowed ({count})\n  at a glance:\n"
+            f"    {count} classes  ingress of pods in namespace shop: now allowed by shop/api ingress[0]\n\n"
+            in allowed.stdout)

@@ -57,19 +57,8 @@ def region_text(r: EndpointRegion, namespace: bool = True) -> str:
     parts = ["pods"]
     if r.labels:
         parts.append("with " + ", ".join(constraint_text(c) for c in r.labels))
-    if not namespace:
-        pass
-    elif r.namespace is None:
-        parts.append("in any namespace")
-    elif r.namespace.op == "in":
-        names = ", ".join(r.namespace.values)
-        parts.append(f"in namespace {names}" if len(r.namespace.values) == 1 else f"in namespaces {names}")
-    elif len(r.namespace.values) > 3 and len(r.named_namespaces_in) < len(r.namespace.values):
-        named = ", ".join(r.named_namespaces_in)
-        parts.append(f"in namespace {named} or one no policy names" if named
-                     else "in a namespace no policy names")
-    else:
-        parts.append("in any namespace but " + ", ".join(r.namespace.values))
+    if namespace:
+        parts.append(namespace_text(r))
     if r.namespace_labels:
         parts.append("labelled " + ", ".join(constraint_text(c) for c in r.namespace_labels))
     if r.named_ports:
@@ -80,6 +69,19 @@ def region_text(r: EndpointRegion, namespace: bool = True) -> str:
     elif r.family:
         parts.append(f"with an {r.family} address")
     return " ".join(parts)
+
+
+def namespace_text(r: EndpointRegion) -> str:
+    """Where a region's pods are: "in namespace shop", "in any namespace but kafka", ..."""
+    if r.namespace is None:
+        return "in any namespace"
+    if r.namespace.op == "in":
+        names = ", ".join(r.namespace.values)
+        return f"in namespace {names}" if len(r.namespace.values) == 1 else f"in namespaces {names}"
+    if len(r.namespace.values) > 3 and len(r.named_namespaces_in) < len(r.namespace.values):
+        named = ", ".join(r.named_namespaces_in)
+        return f"in namespace {named} or one no policy names" if named else "in a namespace no policy names"
+    return "in any namespace but " + ", ".join(r.namespace.values)
 
 
 def ports_text(protocols: Sequence[str], ports: Sequence[tuple[int, int]]) -> str:
@@ -155,6 +157,8 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
                                   ("Newly blocked", result.newly_blocked, "red")):
         if classes:
             out += ["", paint(f"{title} ({len(classes)})", style)]
+            if len(classes) > GLANCE_AFTER:
+                out += _glance_lines(classes, classes is result.newly_allowed)
             for number, flow_class in enumerate(classes, 1):
                 out += _class_lines(number, flow_class)
     note = workloads_text.closing_note(result)
@@ -200,6 +204,39 @@ def _flag(value: object) -> str:
     if isinstance(value, list):
         return ",".join(value) or "-"
     return str(value)
+
+
+GLANCE_AFTER = 10   # a longer listing starts with its classes counted by what changed
+
+
+def _glance_lines(classes: Sequence[FlowClass], allowed: bool) -> list[str]:
+    """Classes counted by the verdict that changed for them: the direction and the
+    namespace of the end it decides for, and the rules that allow on the side that allows
+    (the witness's: the listing below names every rule of each class), or that nothing
+    isolated that end on that side."""
+    counts: dict[str, int] = {}
+    for c in classes:
+        allowing, blocking = (c.new, c.old) if allowed else (c.old, c.new)
+        parts = []
+        for side, region in (("egress", c.src), ("ingress", c.dst)):
+            now, before = getattr(blocking, side), getattr(allowing, side)
+            if now.status is not DirectionStatus.DENIED:
+                continue
+            where = f"{side} of pods {namespace_text(region)}" if region.kind == "pod" else side
+            if before.status is DirectionStatus.ALLOWED:
+                verb = "now allowed by " if allowed else "were allowed by "
+                parts.append(where + ": " + verb + ", ".join(ref_name(r) for r in before.allowed_by))
+            elif allowed:
+                parts.append(where + ": no longer isolated")
+            else:
+                parts.append(where + ": isolated now, where no policy isolated them before")
+        key = "; ".join(parts) or "other"
+        counts[key] = counts.get(key, 0) + 1
+    width = len(str(len(classes)))
+    lines = ["  at a glance:"]
+    for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {count:>{width}} {'class ' if count == 1 else 'classes'}  {key}")
+    return lines + [""]
 
 
 def _region_lines(number: int, c: FlowClass | ViolationClass) -> list[str]:
