@@ -123,9 +123,14 @@ class _ModelUnpickler(pickle.Unpickler):
     """Builds only npdiff's model values: an entry cannot name any other callable."""
 
     def find_class(self, module: str, name: str) -> object:
-        if not module.startswith(_ALLOWED_MODULES) or name.startswith("_"):
+        # A class defined in a model module, named plainly: not a name dotted through other
+        # objects, nor anything a model module merely imports (a function, a module).
+        if not module.startswith(_ALLOWED_MODULES) or name.startswith("_") or "." in name:
             raise pickle.UnpicklingError(f"{module}.{name} is not a model class")
-        return super().find_class(module, name)
+        found = super().find_class(module, name)
+        if not isinstance(found, type) or found.__module__ != module:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a model class")
+        return found
 
 
 def _private(info: os.stat_result) -> bool:

@@ -345,3 +345,28 @@ def test_the_default_directory():
     assert cache.directory({"XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/npdiff")
     assert cache.directory({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache/npdiff"
     assert cache.directory({}) == Path.home() / ".cache/npdiff"
+
+
+def _global(module: str, name: str) -> bytes:
+    """A pickle (protocol 4) of the object `module`.`name`, as an entry could name it."""
+    def text(s: str) -> bytes:
+        return b"\x8c" + bytes([len(s)]) + s.encode()
+    return b"\x80\x04" + text(module) + text(name) + b"\x93."
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("npdiff.model.pickling", "fields"),                     # imported there, not a model class
+    ("npdiff.model.pickling", "TypeVar"),                    # a class, but typing's
+    ("npdiff.model.pickling", "by_constructor"),             # a function
+    ("npdiff.model.policy", "dataclass.__builtins__.get"),   # dotted through other objects
+    ("npdiff.model.policy", "Any"),                          # a name a model module imports
+    ("os", "system"),
+])
+def test_entries_build_model_classes_only(module, name):
+    import io
+
+    from npdiff.cache import _ModelUnpickler
+
+    with pytest.raises(pickle.UnpicklingError):
+        _ModelUnpickler(io.BytesIO(_global(module, name))).load()
+    assert _ModelUnpickler(io.BytesIO(_global("npdiff.model.policy", "NetworkPolicy"))).load().__name__ == "NetworkPolicy"

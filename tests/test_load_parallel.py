@@ -201,3 +201,74 @@ def test_policies_pickle_whole():
                            (), Span("a.yaml", 1))
     again = pickle.loads(pickle.dumps(policy, protocol=pickle.HIGHEST_PROTOCOL))
     assert _everything(again) == _everything(policy)
+
+
+def test_files_with_warnings_are_read_in_workers_too(tmp_path, small_shares):
+    root = tmp_path / "tree"
+    root.mkdir()
+    for n in range(30):   # no namespace: a warning (W-15) for each, as in a kustomize base
+        (root / f"f{n:02d}.yaml").write_text(POLICY.format(name=f"p{n}").replace("  namespace: shop\n", ""))
+    one, many = _load(root, 1), _load(root, 3)
+    assert sum(d.code == "W-15" for d in one.diagnostics) == 30
+    assert _from_workers(many) > 10 and _all(many) == _all(one)
+
+
+def test_the_bodies_of_a_file_are_read_again_once(tmp_path, small_shares, monkeypatch):
+    root = tmp_path / "tree"
+    root.mkdir()
+    for n in range(30):
+        (root / f"f{n:02d}.yaml").write_text("---\n".join(POLICY.format(name=f"p{n}-{k}") for k in range(5)))
+    loaded = _load(root, 2)
+    reads = []
+    read_documents = parallel.read_documents
+    monkeypatch.setattr(parallel, "read_documents", lambda *a: reads.append(a[0].name) or read_documents(*a))
+    from_workers = [o for o in loaded.policy_set.objects if isinstance(o.as_read, parallel.Unread)]
+    assert len(from_workers) >= 25
+    bodies = [o.body for o in from_workers]
+    assert len(reads) == len(set(reads)) == len(from_workers) // 5
+    assert [b["metadata"]["name"] for b in bodies] == [o.name for o in from_workers]
+
+
+class _Awkward(Exception):
+    def __init__(self, line: int, message: str) -> None:   # does not rebuild from its args alone
+        super().__init__(f"{line}: {message}")
+
+
+def test_a_worker_exception_that_does_not_pickle_back_leaves_its_files_here(tmp_path, small_shares, monkeypatch):
+    root = _tree(tmp_path / "tree", 40)
+    expected = _all(_load(root, 1))
+    parent = os.getpid()
+    read_clean = parallel.read_clean
+
+    def awkward(source, *rest):
+        if os.getpid() != parent:
+            raise _Awkward(1, "no")
+        return read_clean(source, *rest)
+
+    monkeypatch.setattr(parallel, "read_clean", awkward)
+    loaded = _load(root, 3)
+    assert _all(loaded) == expected and not _from_workers(loaded)
+
+
+def test_an_interrupt_while_forking_leaves_no_worker(tmp_path, small_shares, monkeypatch):
+    root = _tree(tmp_path / "tree", 40)
+    forked = []
+    init, start = processes.Worker.__init__, processes.Worker.start
+
+    def remembered(self, *args):
+        init(self, *args)
+        forked.append(self.pid)
+
+    def interrupted(self, index, piece):
+        if len(forked) == 2:
+            raise KeyboardInterrupt
+        start(self, index, piece)
+
+    monkeypatch.setattr(processes.Worker, "__init__", remembered)
+    monkeypatch.setattr(processes.Worker, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _load(root, 4)
+    assert len(forked) == 2
+    for pid in forked:
+        with pytest.raises(ChildProcessError):   # stopped and reaped
+            os.waitpid(pid, os.WNOHANG)

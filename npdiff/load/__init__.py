@@ -126,9 +126,11 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
     first_seen: dict[str, Span] = {}
     inventory = InventoryBuilder(semantics)
     sources = read.sources
-    elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
-                                          if shared is None or not shared.knows(s.data, s.is_json)], semantics, jobs)
+    elsewhere = None
     try:
+        elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
+                                              if shared is None or not shared.knows(s.data, s.is_json)],
+                                    semantics, jobs)
         _read_sources(sources, semantics, progress, shared, elsewhere, found, policies, objects, skipped,
                       first_seen, inventory)
     finally:
@@ -171,7 +173,8 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
                 and (clean := elsewhere.result(number - 1)) is not None:
             objects.extend(clean.objects)
             policies.extend(clean.policies)
-            if shared is not None:
+            found.extend(clean.diagnostics)
+            if shared is not None and not clean.diagnostics:
                 shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies))
             continue
         sink = Sink(source.name, found)

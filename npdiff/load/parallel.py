@@ -3,11 +3,11 @@
 The files not known already (load/sides.py) are cut into contiguous shares by size. This
 process reads the first share, the largest, since it also takes the others' results in;
 forked workers read the rest meanwhile (npdiff/processes.py). A worker sends back only
-what it read cleanly: the policies and objects of a file that holds nothing but
-NetworkPolicies and gave no diagnostic at all. The objects' bodies stay behind, to be read
-again here should a report need one (the structural diff of an object that changed).
-Every other file, and every file of a worker that failed, is read here in its turn, as if
-there were no workers: the result is the same for any number of processes.
+what it read without error from a file that holds nothing but NetworkPolicies: their
+policies, objects and warnings. The objects' bodies stay behind, to be read again here
+should a report need one (the structural diff of an object that changed). Every other
+file, and every file of a worker that failed, is read here in its turn, as if there were
+no workers: the result is the same for any number of processes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from npdiff.load.objects import objects_of
 from npdiff.load.reuse import Reuse
 from npdiff.load.sources import Source
 from npdiff.load.yaml_reader import read_documents
-from npdiff.model import NetworkPolicy, Semantics, SourceObject
+from npdiff.model import Diagnostic, NetworkPolicy, Semantics, Severity, SourceObject
 from npdiff.model.policy import Later
 from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 
@@ -33,16 +33,18 @@ OWN_WEIGHT = 1.3
 
 @dataclass(frozen=True)
 class FileRead:
-    """A file read cleanly: its objects (in order) and policies."""
+    """A file of NetworkPolicies read without error: its objects (in order), policies and
+    warnings (in the order they were found)."""
 
     objects: tuple[SourceObject, ...]
     policies: tuple[NetworkPolicy, ...]
+    diagnostics: tuple[Diagnostic, ...]
 
 
 def read_clean(source: Source, semantics: Semantics, reuse: Reuse) -> FileRead | None:
-    """What `source` holds if it is NetworkPolicies alone, read without a single
-    diagnostic; None otherwise (the caller reads it the usual way)."""
-    found: list = []
+    """What `source` holds if it is NetworkPolicies alone, read without an error; None
+    otherwise (the caller reads it the usual way)."""
+    found: list[Diagnostic] = []
     sink = Sink(source.name, found)
     objects, policies = [], []
     for obj in objects_of(read_documents(source, sink), sink):
@@ -53,24 +55,34 @@ def read_clean(source: Source, semantics: Semantics, reuse: Reuse) -> FileRead |
         if policy is None:
             return None
         policies.append(policy)
-    return None if found else FileRead(tuple(objects), tuple(policies))
+    if any(d.severity is Severity.ERROR for d in found):
+        return None
+    return FileRead(tuple(objects), tuple(policies), tuple(found))
+
+
+class _Reread:
+    """The bodies of a file's objects, read again (once) when one is first asked for."""
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+        self._bodies: list[Any] | None = None
+
+    def body(self, position: int) -> Any:
+        if self._bodies is None:
+            sink = Sink(self._source.name, [])
+            self._bodies = [obj.body for obj in objects_of(read_documents(self._source, sink), sink)]
+        return self._bodies[position]
 
 
 class Unread(Later):
-    """The body of the `position`-th object of a file a worker read cleanly, read again here."""
+    """The body of the `position`-th object of a file a worker read, read again here."""
 
-    def __init__(self, source: Source, position: int) -> None:
-        self._source = source
+    def __init__(self, file: _Reread, position: int) -> None:
+        self._file = file
         self._position = position
-        self._body: Any = None
-        self._read = False
 
     def value(self) -> Any:
-        if not self._read:
-            sink = Sink(self._source.name, [])
-            self._body = list(objects_of(read_documents(self._source, sink), sink))[self._position].body
-            self._read = True
-        return self._body
+        return self._file.body(self._position)
 
 
 class Shares:
@@ -90,7 +102,7 @@ class Shares:
             try:
                 return "done", [_without_bodies(read_clean(sources[i], semantics, reuse)) for i in indices], 0
             except Exception as exc:   # read here instead, where it is reported
-                return "raised", exc, 0
+                return "raised", repr(exc), 0   # as text: not every exception pickles back
 
         try:
             for share in shares[1:]:
@@ -100,6 +112,9 @@ class Shares:
                 self._pending[worker] = share
         except (OSError, RuntimeError):   # no more processes: the rest is read here
             pass
+        except BaseException:   # interrupted while forking: no worker may outlive this
+            self.close()
+            raise
 
     def result(self, index: int) -> FileRead | None:
         """What a worker read of source `index`, its bodies left to read again; None if it
@@ -109,9 +124,9 @@ class Shares:
         read = self._results.get(index)
         if read is None:
             return None
-        source = self._sources[index]
-        return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(source, n))
-                              for n, o in enumerate(read.objects)), read.policies)
+        file = _Reread(self._sources[index])
+        return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(file, n))
+                              for n, o in enumerate(read.objects)), read.policies, read.diagnostics)
 
     def _collect(self) -> dict[int, FileRead | None]:
         results: dict[int, FileRead | None] = {}
@@ -119,7 +134,10 @@ class Shares:
             waiting = list(self._pending)
             while waiting:
                 for worker in ready(waiting):
-                    _, message = worker.receive()
+                    try:
+                        _, message = worker.receive()
+                    except Exception:   # a message that does not load: as if the worker had failed
+                        message = ("raised", None, 0)
                     if message is None:
                         continue
                     waiting.remove(worker)
@@ -139,7 +157,8 @@ class Shares:
 def _without_bodies(read: FileRead | None) -> FileRead | None:
     """What a worker sends: bodies cost more to send than to read again."""
     return None if read is None else FileRead(
-        tuple(SourceObject(o.kind, o.namespace, o.name, o.span, None) for o in read.objects), read.policies)
+        tuple(SourceObject(o.kind, o.namespace, o.name, o.span, None) for o in read.objects), read.policies,
+        read.diagnostics)
 
 
 def shares(sources: tuple[Source, ...], new: list[int], semantics: Semantics, jobs: int) -> Shares | None:

@@ -8,7 +8,7 @@ when a worker process sends thousands of policies to its parent (load/parallel.p
 from __future__ import annotations
 
 from dataclasses import fields
-from operator import attrgetter
+from operator import attrgetter as _attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -20,7 +20,7 @@ def by_constructor(cls: T) -> T:
     names = [f.name for f in fields(cls)]
     if any(not f.init for f in fields(cls)):
         raise TypeError(f"{cls.__name__} has fields its constructor does not take")
-    get = attrgetter(*names)
+    get = _attrgetter(*names)
     if len(names) == 1:
         def reduce(self: Any) -> tuple:
             return cls, (get(self),)
