@@ -474,3 +474,6 @@ def test_a_long_listing_starts_with_its_classes_at_a_glance(tmp_path, count):
     assert (f"Newly allowed ({count})\n  at a glance:\n"
             f"    {count} classes  ingress of pods in namespace shop: now allowed by shop/api ingress[0]\n\n"
             in allowed.stdout)
+    markdown = run([str(open_ports), str(closed), "-o", "markdown"]).stdout
+    assert (f"### Newly blocked ({count})\n\n- **{count}** classes: ingress of pods in namespace shop: "
+            "were allowed by shop/api ingress\\[0\\]\n\n| # |" in markdown)

@@ -15,7 +15,8 @@ from npdiff.model.invariant import InvariantReview, InvariantStatus, VerifyResul
 from npdiff.model.result import DiffResult, ObjectChange, Verdict
 from npdiff.report import records
 from npdiff.report.text import (
-    flow_text, invariant_text, ref_name, semantics_line, summary_line, verify_summary_line,
+    GLANCE_AFTER, at_a_glance, flow_text, invariant_text, ref_name, semantics_line, summary_line,
+    verify_summary_line,
 )
 
 MAX_CHARS = 60_000
@@ -71,6 +72,10 @@ def _diff_document(result: DiffResult, views: Sequence[records.ClassView], shown
             total = sum(1 for v in views if v.kind == kind)
             rows = [v for v in visible if v.kind == kind]
             out += [f"### {title} ({total})", ""]
+            if total > GLANCE_AFTER:
+                classes = result.newly_allowed if kind == records.NEWLY_ALLOWED else result.newly_blocked
+                out += [f"- **{count}** {'class' if count == 1 else 'classes'}: {escape(key)}"
+                        for count, key in at_a_glance(classes, kind == records.NEWLY_ALLOWED)] + [""]
             out += _table(rows) if rows else ["_none_" if not total else "_not shown (size limit)_"]
             out.append("")
         if shown < len(views):

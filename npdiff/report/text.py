@@ -209,10 +209,10 @@ def _flag(value: object) -> str:
 GLANCE_AFTER = 10   # a longer listing starts with its classes counted by what changed
 
 
-def _glance_lines(classes: Sequence[FlowClass], allowed: bool) -> list[str]:
-    """Classes counted by the verdict that changed for them: the direction and the
-    namespace of the end it decides for, and the rules that allow on the side that allows
-    (the witness's: the listing below names every rule of each class), or that nothing
+def at_a_glance(classes: Sequence[FlowClass], allowed: bool) -> list[tuple[int, str]]:
+    """Classes counted by the verdict that changed for them, most first: the direction and
+    the namespace of the end it decides for, and the rules that allow on the side that
+    allows (the witness's: a listing names every rule of each class), or that nothing
     isolated that end on that side."""
     counts: dict[str, int] = {}
     for c in classes:
@@ -232,11 +232,15 @@ def _glance_lines(classes: Sequence[FlowClass], allowed: bool) -> list[str]:
                 parts.append(where + ": isolated now, where no policy isolated them before")
         key = "; ".join(parts) or "other"
         counts[key] = counts.get(key, 0) + 1
+    return sorted(((count, key) for key, count in counts.items()), key=lambda ck: (-ck[0], ck[1]))
+
+
+def _glance_lines(classes: Sequence[FlowClass], allowed: bool) -> list[str]:
     width = len(str(len(classes)))
-    lines = ["  at a glance:"]
-    for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        lines.append(f"    {count:>{width}} {'class ' if count == 1 else 'classes'}  {key}")
-    return lines + [""]
+    return ["  at a glance:",
+            *(f"    {count:>{width}} {'class ' if count == 1 else 'classes'}  {key}"
+              for count, key in at_a_glance(classes, allowed)),
+            ""]
 
 
 def _region_lines(number: int, c: FlowClass | ViolationClass) -> list[str]:
