@@ -19,7 +19,7 @@ from npdiff.load.sources import read_input
 from npdiff.model import InputError, LabelSelector, NetworkPolicy, Peer, PortSpec, Requirement, Rule, Semantics, Span
 from npdiff.model.policy import Direction, IPBlock
 from npdiff.model.selector import Operator
-from test_load_sides import POLICY, _everything
+from test_load_sides import DEPLOYMENT, POLICY, _everything
 
 pytestmark = pytest.mark.skipif(not processes.forking(), reason="workers fork on Linux only")
 
@@ -32,30 +32,12 @@ spec:
   ingress:
   - ports: [{protocol: TCP, port: 8000, endPort: 8080}]
 """
-WORKLOAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web, ports: [{name: http, containerPort: 80}]}]}
-"""
 OTHER = """\
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: shop}
 """
-BROKEN = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: broken, namespace: shop}
-spec:
-  podSelector: {}
-  ingress:
-  - ports: [{protocol: ICMP}]
-"""
+BROKEN = WARNED.replace("ranged", "broken").replace("{protocol: TCP, port: 8000, endPort: 8080}", "{protocol: ICMP}")
 
 
 def _tree(root: Path, count: int, broken: bool = False) -> Path:
@@ -66,7 +48,7 @@ def _tree(root: Path, count: int, broken: bool = False) -> Path:
         if kind == 0:
             text = WARNED.replace("ranged", f"ranged-{n}")
         elif kind == 1:
-            text = WORKLOAD.replace("name: web,", f"name: web-{n},") + "---\n" + POLICY.format(name=f"with-{n}")
+            text = POLICY.format(name=f"with-{n}") + DEPLOYMENT.replace("name: web,", f"name: web-{n},")
         elif kind == 2:
             text = OTHER + "---\n" + POLICY.format(name=f"beside-{n}")
         elif kind == 3:
@@ -157,22 +139,6 @@ def test_a_diff_reads_its_sides_in_workers_with_the_same_answer(tmp_path, small_
     assert changes["plain-12"]["fields"] == ["spec.ingress[0].ports[0].port"]
 
 
-def test_a_worker_that_dies_leaves_its_files_to_be_read_here(tmp_path, small_shares, monkeypatch):
-    root = _tree(tmp_path / "tree", 60)
-    expected = _all(_load(root, 1))
-    parent = os.getpid()
-    read_clean = parallel.read_clean
-
-    def dies(source, *rest):
-        if os.getpid() != parent:
-            os._exit(3)
-        return read_clean(source, *rest)
-
-    monkeypatch.setattr(parallel, "read_clean", dies)
-    loaded = _load(root, 3)
-    assert _all(loaded) == expected and not _from_workers(loaded)
-
-
 def test_without_a_fork_everything_is_read_here(tmp_path, small_shares, monkeypatch):
     root = _tree(tmp_path / "tree", 30)
     expected = _all(_load(root, 1))
@@ -234,18 +200,27 @@ class _Awkward(Exception):
         super().__init__(f"{line}: {message}")
 
 
-def test_a_worker_exception_that_does_not_pickle_back_leaves_its_files_here(tmp_path, small_shares, monkeypatch):
-    root = _tree(tmp_path / "tree", 40)
+def _dies() -> None:
+    os._exit(3)
+
+
+def _raises() -> None:
+    raise _Awkward(1, "no")
+
+
+@pytest.mark.parametrize("failure", [_dies, _raises])
+def test_a_worker_that_fails_leaves_its_files_to_be_read_here(tmp_path, small_shares, monkeypatch, failure):
+    root = _tree(tmp_path / "tree", 60)
     expected = _all(_load(root, 1))
     parent = os.getpid()
     read_clean = parallel.read_clean
 
-    def awkward(source, *rest):
+    def failing(source, *rest):
         if os.getpid() != parent:
-            raise _Awkward(1, "no")
+            failure()
         return read_clean(source, *rest)
 
-    monkeypatch.setattr(parallel, "read_clean", awkward)
+    monkeypatch.setattr(parallel, "read_clean", failing)
     loaded = _load(root, 3)
     assert _all(loaded) == expected and not _from_workers(loaded)
 
