@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
 from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
@@ -117,25 +117,33 @@ def cluster_of(read: Input, path: str, semantics: Semantics) -> Loaded:
     return Loaded(PolicySet(), tuple(sorted(notes)), loaded.inventory)
 
 
+@dataclass
+class _Found:
+    """What the sources of one input hold, gathered in their order."""
+
+    diagnostics: list[Diagnostic]
+    inventory: InventoryBuilder
+    policies: list[NetworkPolicy] = field(default_factory=list)
+    objects: list[SourceObject] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)     # kinds not analysed
+    first_seen: dict[str, Span] = field(default_factory=dict)  # where each skipped kind was first met
+
+
 def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
           jobs: int = 1) -> Loaded:
-    found: list[Diagnostic] = list(read.problems)
-    policies: list[NetworkPolicy] = []
-    objects: list[SourceObject] = []
-    skipped: Counter[str] = Counter()
-    first_seen: dict[str, Span] = {}
-    inventory = InventoryBuilder(semantics)
+    into = _Found(list(read.problems), InventoryBuilder(semantics))
     sources = read.sources
     elsewhere = None
     try:
         elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
                                               if shared is None or not shared.knows(s.data, s.is_json)],
                                     semantics, jobs)
-        _read_sources(sources, semantics, progress, shared, elsewhere, found, policies, objects, skipped,
-                      first_seen, inventory)
+        _read_sources(sources, semantics, progress, shared, elsewhere, into)
     finally:
         if elsewhere is not None:
             elsewhere.close()
+    found, policies, objects, inventory = into.diagnostics, into.policies, into.objects, into.inventory
+    skipped, first_seen = into.skipped, into.first_seen
     _duplicates(policies, found)
     inventory.duplicates(found)
     errors = [d for d in found if d.severity is Severity.ERROR]
@@ -155,12 +163,11 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
     )
 
 
-def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
-                  elsewhere: parallel.Shares | None, found: list[Diagnostic], policies: list[NetworkPolicy],
-                  objects: list[SourceObject], skipped: Counter[str], first_seen: dict[str, Span],
-                  inventory: InventoryBuilder) -> None:
-    """Each source in turn into the lists given: taken from `shared` or from a worker
-    when they hold it, else read here."""
+def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: Step | None,
+                  shared: SharedFiles | None, elsewhere: parallel.Shares | None, into: _Found) -> None:
+    """Each source in turn into `into`: taken from `shared` or from a worker when they
+    hold it, else read here."""
+    found, policies, objects, inventory = into.diagnostics, into.policies, into.objects, into.inventory
     reuse = Reuse()
     for number, source in enumerate(sources, 1):
         if progress is not None:
@@ -192,8 +199,8 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
                            f"unknown kind {obj.kind!r}; did you mean {KIND}?")
                 continue
             if obj.kind != KIND:
-                skipped[obj.kind] += 1
-                first_seen.setdefault(obj.kind, Span(source.name, obj.line))
+                into.skipped[obj.kind] += 1
+                into.first_seen.setdefault(obj.kind, Span(source.name, obj.line))
                 continue
             policy = policy_of(obj, sink, semantics, reuse)
             if policy is not None:
