@@ -153,12 +153,12 @@ def render_diff(result: DiffResult, colour: bool = False) -> str:
                 line += ": " + ", ".join(c.fields)
             out.append(line)
     out += workloads_text.change_lines(result.inventory, paint)
-    for title, classes, style in (("Newly allowed", result.newly_allowed, "green"),
-                                  ("Newly blocked", result.newly_blocked, "red")):
+    for title, classes, style, allowed in (("Newly allowed", result.newly_allowed, "green", True),
+                                           ("Newly blocked", result.newly_blocked, "red", False)):
         if classes:
             out += ["", paint(f"{title} ({len(classes)})", style)]
             if len(classes) > GLANCE_AFTER:
-                out += _glance_lines(classes, classes is result.newly_allowed)
+                out += _glance_lines(classes, allowed)
             for number, flow_class in enumerate(classes, 1):
                 out += _class_lines(number, flow_class)
     note = workloads_text.closing_note(result)
