@@ -232,10 +232,11 @@ def _read(paths: Sequence) -> Input:
     return read_input(paths, _environment().stdin)
 
 
-def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None, jobs: int = 1):
+def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None, jobs: int = 1,
+           bodies_later: bool = False):
     from npdiff.load import load_input
 
-    return load_input(read, semantics, progress, shared, jobs)
+    return load_input(read, semantics, progress, shared, jobs, bodies_later)
 
 
 def _progress(output: Output) -> Step | None:
@@ -361,8 +362,9 @@ def diff_command(
         (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
         shared = SharedFiles()  # a pull request leaves most files as they were: read them once
         workers = jobs or available_jobs()
-        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared, workers),
-                                               lambda: _parse(new_read, semantics, progress, shared, workers),
+        # The structural diff reads the bodies of changed files alone: the others need none.
+        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared, workers, True),
+                                               lambda: _parse(new_read, semantics, progress, shared, workers, True),
                                                lambda: _load_checks(invariants_read, preset, semantics),
                                                lambda: _load_cluster(cluster_read, cluster, semantics))
         # The cluster is both sides' starting point; an input's own objects replace its objects.

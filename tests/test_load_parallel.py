@@ -13,7 +13,7 @@ import pytest
 
 from npdiff import processes
 from npdiff.cli import run
-from npdiff.load import load_input, parallel
+from npdiff.load import file_read, load_input, parallel
 from npdiff.load.sides import SharedFiles
 from npdiff.load.sources import read_input
 from npdiff.model import InputError, LabelSelector, NetworkPolicy, Peer, PortSpec, Requirement, Rule, Semantics, Span
@@ -186,8 +186,8 @@ def test_the_bodies_of_a_file_are_read_again_once(tmp_path, small_shares, monkey
         (root / f"f{n:02d}.yaml").write_text("---\n".join(POLICY.format(name=f"p{n}-{k}") for k in range(5)))
     loaded = _load(root, 2)
     reads = []
-    read_documents = parallel.read_documents
-    monkeypatch.setattr(parallel, "read_documents", lambda *a: reads.append(a[0].name) or read_documents(*a))
+    read_documents = file_read.read_documents
+    monkeypatch.setattr(file_read, "read_documents", lambda *a: reads.append(a[0].name) or read_documents(*a))
     from_workers = [o for o in loaded.policy_set.objects if isinstance(o.as_read, parallel.Unread)]
     assert len(from_workers) >= 25
     bodies = [o.body for o in from_workers]

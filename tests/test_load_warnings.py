@@ -6,9 +6,11 @@ import io
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from npdiff.load import load_policy_set
-from npdiff.model import InputError, IPBlock, Semantics, Severity
+from npdiff.model import Diagnostic, InputError, IPBlock, Semantics, Severity
 from npdiff.model.policy import Direction
 
 
@@ -183,3 +185,10 @@ def test_diagnostics_are_sorted_and_carry_the_file(tmp_path):
     assert [(d.file.rsplit("/", 1)[1], d.code) for d in loaded.diagnostics] == [
         ("a.yaml", "W-15"), ("b.yaml", "W-15")]
     assert list(loaded.diagnostics) == sorted(loaded.diagnostics)
+
+
+@given(st.lists(st.builds(Diagnostic, st.sampled_from(["a.yaml", "b.yaml", ""]), st.integers(0, 3),
+                          st.sampled_from(list(Severity)), st.sampled_from(["W-09", "E-NP-01"]),
+                          st.sampled_from(["", "spec"]), st.sampled_from(["m", "n"])), max_size=12))
+def test_diagnostics_sort_by_their_key_as_by_their_fields(diagnostics):
+    assert sorted(diagnostics, key=Diagnostic.sort_key) == sorted(diagnostics)

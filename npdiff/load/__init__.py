@@ -20,6 +20,7 @@ from npdiff.load import parallel
 from npdiff.load.lint import dns_warnings, policy_warnings
 from npdiff.load.networkpolicy import KIND, policy_of, source_object
 from npdiff.load.objects import objects_of
+from npdiff.load.policy_files import read_policy_file
 from npdiff.load.reuse import Reuse
 from npdiff.load.sides import SharedFiles
 from npdiff.load.sources import Input, Source, read_input
@@ -90,12 +91,15 @@ def load_policy_set(
 
 
 def load_input(read: Input, semantics: Semantics, progress: Step | None = None,
-               shared: SharedFiles | None = None, jobs: int = 1) -> Loaded:
+               shared: SharedFiles | None = None, jobs: int = 1, bodies_later: bool = False) -> Loaded:
     """Every NetworkPolicy in sources already read; InputError as `load_policy_set`.
     `shared` holds files the other side of a diff read already (load/sides.py). Up to
-    `jobs` processes read a large input (load/parallel.py); the result is the same."""
+    `jobs` processes read a large input (load/parallel.py), and with `bodies_later` files
+    in the common layout are read without building their objects' bodies, which are read
+    again if asked for (load/policy_files.py): for a caller that asks for few, as the
+    structural diff does. The result is the same either way."""
     with _without_cycle_collection():
-        return _load(read, semantics, progress, shared, jobs)
+        return _load(read, semantics, progress, shared, jobs, bodies_later)
 
 
 def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
@@ -130,7 +134,7 @@ class _Found:
 
 
 def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
-          jobs: int = 1) -> Loaded:
+          jobs: int = 1, bodies_later: bool = False) -> Loaded:
     into = _Found(list(read.problems), InventoryBuilder(semantics))
     sources = read.sources
     elsewhere = None
@@ -138,7 +142,7 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
         elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
                                               if shared is None or not shared.knows(s.data, s.is_json)],
                                     semantics, jobs)
-        _read_sources(sources, semantics, progress, shared, elsewhere, into)
+        _read_sources(sources, semantics, progress, shared, elsewhere, into, bodies_later)
     finally:
         if elsewhere is not None:
             elsewhere.close()
@@ -158,15 +162,16 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
     objects.sort(key=lambda o: (o.key, o.span))
     return Loaded(
         PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items()))),
-        tuple(sorted(found)),
+        tuple(sorted(found, key=Diagnostic.sort_key)),
         workloads,
     )
 
 
 def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: Step | None,
-                  shared: SharedFiles | None, elsewhere: parallel.Shares | None, into: _Found) -> None:
+                  shared: SharedFiles | None, elsewhere: parallel.Shares | None, into: _Found,
+                  bodies_later: bool = False) -> None:
     """Each source in turn into `into`: taken from `shared` or from a worker when they
-    hold it, else read here."""
+    hold it, else read here (directly when `bodies_later` and it is in the common layout)."""
     found, policies, objects, inventory = into.diagnostics, into.policies, into.objects, into.inventory
     reuse = Reuse()
     for number, source in enumerate(sources, 1):
@@ -183,6 +188,12 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
             found.extend(clean.diagnostics)
             if shared is not None and not clean.diagnostics:
                 shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies))
+            continue
+        if bodies_later and (direct := read_policy_file(source)) is not None:
+            objects.extend(direct.objects)
+            policies.extend(direct.policies)
+            if shared is not None:
+                shared.keep(source.data, source.is_json, list(direct.objects), list(direct.policies))
             continue
         sink = Sink(source.name, found)
         reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True

@@ -20,7 +20,7 @@ Declining is always safe; accepting is exact, so every rule errs towards declini
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any, Sequence, Union
 
 from npdiff.load.lined import LinedList, LinedMap
 from npdiff.load.yaml_values import MAX_DEPTH, MERGE, Document, ScalarError, plain_scalar
@@ -138,18 +138,52 @@ def _line_shape(line: str) -> _Shape | object:
     return shape
 
 
-def read_block(text: str) -> list[Document] | None:
-    """The non-empty documents of `text`, or None if it is not in the subset."""
+def _plain(text: str) -> str | None:
+    """`text` with CRLF line ends made LF, or None if it holds characters the subset leaves out."""
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
             return None
         text = text.replace("\r\n", "\n")
     if _ODD.search(text) is not None:
         return None
+    return text
+
+
+def read_block(text: str) -> list[Document] | None:
+    """The non-empty documents of `text`, or None if it is not in the subset."""
+    plain = _plain(text)
+    if plain is None:
+        return None
     try:
-        return _Reader().read(text)
+        return _Reader().read(plain)
     except (_Decline, ScalarError):
         return None
+
+
+# What a line holds, for readers that build their own structure from the same shapes
+# (load/policy_files.py): document markers, or (dash columns, content column, key, value
+# kind, value) as described at _Shape.
+START, END, NO_KEY = _START, _END, _NO_KEY
+PENDING, SCALAR, EMPTY_MAP, EMPTY_LIST = _PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST
+
+
+def line_shapes(text: str) -> tuple[Sequence[int], list[Any]] | None:
+    """The 1-based numbers and shapes of the lines of `text` that are not blank or
+    comments, or None if a line is outside the subset."""
+    plain = _plain(text)
+    if plain is None:
+        return None
+    lines = plain.split("\n")
+    shapes: list[Any] = list(map(_SHAPES.get, lines))   # most lines of a repository repeat
+    try:
+        if None in shapes:
+            shapes = [_line_shape(line) if shape is None else shape for line, shape in zip(lines, shapes)]
+    except (_Decline, ScalarError):
+        return None
+    if _SKIP not in shapes:
+        return range(1, len(shapes) + 1), shapes
+    kept = [(number, shape) for number, shape in enumerate(shapes, 1) if shape is not _SKIP]
+    return [number for number, _ in kept], [shape for _, shape in kept]
 
 
 class _Reader:

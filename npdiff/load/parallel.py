@@ -12,17 +12,15 @@ no workers: the result is the same for any number of processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from npdiff.load.codes import Sink
+from npdiff.load.file_read import FileRead, Reread, Unread
 from npdiff.load.networkpolicy import KIND, policy_of, source_object
 from npdiff.load.objects import objects_of
+from npdiff.load.policy_files import read_policy_file
 from npdiff.load.reuse import Reuse
 from npdiff.load.sources import Source
 from npdiff.load.yaml_reader import read_documents
-from npdiff.model import Diagnostic, NetworkPolicy, Semantics, Severity, SourceObject
-from npdiff.model.policy import Later
+from npdiff.model import Diagnostic, Semantics, Severity, SourceObject
 from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 
 MIN_FILES = 400        # fewer new files are read here: a fork would cost more than it saves
@@ -31,19 +29,12 @@ MIN_FILES = 400        # fewer new files are read here: a fork would cost more t
 OWN_WEIGHT = 1.3
 
 
-@dataclass(frozen=True)
-class FileRead:
-    """A file of NetworkPolicies read without error: its objects (in order), policies and
-    warnings (in the order they were found)."""
-
-    objects: tuple[SourceObject, ...]
-    policies: tuple[NetworkPolicy, ...]
-    diagnostics: tuple[Diagnostic, ...]
-
-
 def read_clean(source: Source, semantics: Semantics, reuse: Reuse) -> FileRead | None:
     """What `source` holds if it is NetworkPolicies alone, read without an error; None
     otherwise (the caller reads it the usual way)."""
+    direct = read_policy_file(source)
+    if direct is not None:
+        return direct
     found: list[Diagnostic] = []
     sink = Sink(source.name, found)
     objects, policies = [], []
@@ -58,31 +49,6 @@ def read_clean(source: Source, semantics: Semantics, reuse: Reuse) -> FileRead |
     if any(d.severity is Severity.ERROR for d in found):
         return None
     return FileRead(tuple(objects), tuple(policies), tuple(found))
-
-
-class _Reread:
-    """The bodies of a file's objects, read again (once) when one is first asked for."""
-
-    def __init__(self, source: Source) -> None:
-        self._source = source
-        self._bodies: list[Any] | None = None
-
-    def body(self, position: int) -> Any:
-        if self._bodies is None:
-            sink = Sink(self._source.name, [])
-            self._bodies = [obj.body for obj in objects_of(read_documents(self._source, sink), sink)]
-        return self._bodies[position]
-
-
-class Unread(Later):
-    """The body of the `position`-th object of a file a worker read, read again here."""
-
-    def __init__(self, file: _Reread, position: int) -> None:
-        self._file = file
-        self._position = position
-
-    def value(self) -> Any:
-        return self._file.body(self._position)
 
 
 class Shares:
@@ -124,7 +90,7 @@ class Shares:
         read = self._results.get(index)
         if read is None:
             return None
-        file = _Reread(self._sources[index])
+        file = Reread(self._sources[index])
         return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(file, n))
                               for n, o in enumerate(read.objects)), read.policies, read.diagnostics)
 

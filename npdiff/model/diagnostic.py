@@ -23,6 +23,11 @@ class Diagnostic:
     path: str
     message: str
 
+    def sort_key(self) -> tuple:
+        """The order of `order=True`, as a tuple: sorting by it compares in C, not field
+        by field in Python (thousands of warnings in a large repository)."""
+        return (self.file, self.line, self.severity, self.code, self.path, self.message)
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = f" {_clip(self.path)}:" if self.path else ""
