@@ -26,8 +26,12 @@ def _rule_path(rule: Rule) -> str:
 
 
 def _where(policy: NetworkPolicy, rule_or_port: Rule | PortSpec) -> tuple[str, int]:
+    # The file is the policy's: a port entry taken from the other side's copy of a file
+    # keeps that copy's name in its span (load/sides.py).
     span = rule_or_port.span or policy.span
-    return (span.file, span.line) if span else ("", 0)
+    if span is None:
+        return ("", 0)
+    return (policy.span.file if policy.span else span.file), span.line
 
 
 def _catch_all_warning(policy: NetworkPolicy, rule: Rule) -> Diagnostic | None:
