@@ -183,3 +183,25 @@ def test_diagnostics_are_sorted_and_carry_the_file(tmp_path):
     assert [(d.file.rsplit("/", 1)[1], d.code) for d in loaded.diagnostics] == [
         ("a.yaml", "W-15"), ("b.yaml", "W-15")]
     assert list(loaded.diagnostics) == sorted(loaded.diagnostics)
+
+
+def test_diagnostics_merge_as_sorted_sets_would():
+    from itertools import chain
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from npdiff.model import Diagnostic
+    from npdiff.model.diagnostic import unique_sorted
+
+    # Few values per field, so that ties on the first fields and duplicates are common.
+    diagnostic = st.builds(Diagnostic, st.sampled_from(["a.yaml", "b.yaml", ""]), st.integers(0, 3),
+                           st.sampled_from(list(Severity)), st.sampled_from(["W-08", "W-09"]),
+                           st.sampled_from(["", "spec"]), st.sampled_from(["x", "y"]))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.lists(diagnostic, max_size=12), max_size=4))
+    def merged(groups):
+        assert unique_sorted(*groups) == tuple(sorted(set(chain.from_iterable(groups))))
+
+    merged()
