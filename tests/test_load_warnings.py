@@ -104,6 +104,24 @@ def test_w08_named_port_with_only_ip_block_peers():
     assert warnings(ingress) == []
 
 
+def test_every_port_entry_of_a_rule_is_looked_at():
+    text = policy("""\
+    podSelector: {}
+    policyTypes: [Egress]
+    egress:
+    - to: [{ipBlock: {cidr: 10.0.0.0/8}}]
+      ports:
+      - {port: 80}
+      - {port: http}
+      - {port: metrics, protocol: SCTP}
+      - {port: 8000, endPort: 8080}
+    """)
+    assert warnings(text) == [("W-08", 13, "spec.egress[0].ports[1].port"),
+                              ("W-08", 14, "spec.egress[0].ports[2].port"),
+                              ("W-09", 14, "spec.egress[0].ports[2].protocol"),
+                              ("W-09", 15, "spec.egress[0].ports[3].endPort")]
+
+
 def test_w09_end_port_and_sctp():
     text = policy("""\
     podSelector: {}

@@ -16,6 +16,7 @@ import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from npdiff.load.codes import E_IO
@@ -36,7 +37,7 @@ class Source:
     name: str
     data: bytes
 
-    @property
+    @cached_property    # asked three times of every file of a diff
     def is_json(self) -> bool:
         """Named .json, or JSON by its first character (`kubectl get -o json | npdiff -`)."""
         return self.name.lower().endswith(".json") or self.data.lstrip()[:1] in (b"{", b"[")
