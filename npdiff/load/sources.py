@@ -74,15 +74,10 @@ def _read_stream(read: Callable[[int], bytes], name: str, out: list[Diagnostic],
 
 def _read_fd(fd: int, count: int) -> bytes:
     """Up to `count` bytes, fewer only at the end of the file (as a buffered stream reads)."""
-    data = os.read(fd, count)
-    if not data or len(data) == count:
-        return data
-    chunks = [data]
-    while count > (got := sum(map(len, chunks))):
-        chunk = os.read(fd, count - got)
-        if not chunk:
-            break
+    chunks = []
+    while count > 0 and (chunk := os.read(fd, count)):
         chunks.append(chunk)
+        count -= len(chunk)
     return b"".join(chunks)
 
 
