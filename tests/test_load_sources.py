@@ -314,3 +314,19 @@ def test_unreadable_entries_of_a_tree_are_named_as_found(tmp_path, monkeypatch):
     from npdiff.load.sources import read_one
     assert [(d.file, d.message) for d in read_one("repo/dir.yaml", None).problems] == [
         ("repo/dir.yaml", "is a directory")]
+
+
+def test_paths_are_read_without_the_git_reader(tmp_path):
+    import subprocess
+    import sys
+
+    import npdiff
+
+    write(tmp_path / "repo/a.yaml", policy("a"))
+    script = ("import sys; from npdiff.load.sources import read_input; read = read_input(sys.argv[1:], None); "
+              "print(len(read.sources), 'npdiff.load.git' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(npdiff.__file__).parents[1]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "repo"), str(tmp_path / "repo/a.yaml")],
+                          capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["2", "False"]

@@ -220,14 +220,15 @@ def read_sources(
 
     An argument that is no path on disk but reads `REV:PATH` is PATH at git revision REV.
     """
-    from npdiff.load import git
-
     sources: list[Source] = []
     for arg in paths:
-        revision = git.revision_path(arg)
-        if revision is not None:
-            sources.extend(git.read_revision(revision, out))
-            continue
+        if not isinstance(arg, str) or arg != "-" and not os.path.lexists(arg):
+            from npdiff.load import git     # only then: a run on paths does without it
+
+            revision = git.revision_path(arg)
+            if revision is not None:
+                sources.extend(git.read_revision(revision, out))
+                continue
         assert isinstance(arg, str)
         if arg == "-":
             source = read_stdin(stdin, out)
