@@ -38,7 +38,7 @@ _ORDER = attrgetter(*(f.name for f in fields(Diagnostic)))
 
 def unique_sorted(*groups: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
     """`tuple(sorted(set(...)))` of every group together, with the fields' tuples hashed and
-    compared rather than the dataclass's methods called: 20,000 warnings in 4 ms, not 0.1 s."""
+    compared rather than the dataclass's methods called: 20,000 warnings in 5 to 15 ms, not 0.1 s."""
     unique = {_ORDER(d): d for group in groups for d in group}
     return tuple([unique[key] for key in sorted(unique)])
 
