@@ -175,8 +175,8 @@ def _tree(top: str, out: list[Diagnostic]) -> list[_TreeFile]:
             continue
         seen.add(real)
         shown = _display_prefix(top, prefix)
-        join = path if path.endswith(os.sep) else path + os.sep
-        found.extend(_TreeFile(prefix + (name,), join + name, shown + name)
+        within = os.path.join(path, "")     # joined to a name, os.path.join(path, name)
+        found.extend(_TreeFile(prefix + (name,), within + name, shown + name)
                      for name in files if is_policy_file(name))
         below = []
         # Hidden directories (.git, .github) hold CI and tool configuration, not policies.
