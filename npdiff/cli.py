@@ -22,6 +22,7 @@ import typer
 
 from npdiff import __version__
 from npdiff.model import Diagnostic, InputError, Semantics, Severity
+from npdiff.model.diagnostic import unique_sorted
 from npdiff.model.result import DiffResult, Verdict
 from npdiff.progress import Progress, Step
 
@@ -369,10 +370,9 @@ def diff_command(
                                                lambda: _load_cluster(cluster_read, cluster, semantics))
         # The cluster is both sides' starting point; an input's own objects replace its objects.
         old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
-        warnings = tuple(sorted(set(before.diagnostics) | set(after.diagnostics) | set(checks.diagnostics)
-                                | set(dump.diagnostics)
-                                | set(inventory_warnings([(before.policy_set, old_inventory),
-                                                          (after.policy_set, new_inventory)], inventory_only))))
+        warnings = unique_sorted(before.diagnostics, after.diagnostics, checks.diagnostics, dump.diagnostics,
+                                 inventory_warnings([(before.policy_set, old_inventory),
+                                                     (after.policy_set, new_inventory)], inventory_only))
         _write_diagnostics(warnings)
         pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
         result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
@@ -579,7 +579,7 @@ def verify_command(
         (_, policies_read), (_, invariants_read) = inputs
         loaded, checks = _collect(lambda: _parse(policies_read, semantics, progress),
                                   lambda: _load_checks(invariants_read, preset, semantics))
-        warnings = tuple(sorted(set(loaded.diagnostics) | set(checks.diagnostics)))
+        warnings = unique_sorted(loaded.diagnostics, checks.diagnostics)
         _write_diagnostics(warnings)
         result = verify(loaded.policy_set, checks.invariants, semantics, max_classes=max_classes,
                         progress=progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -229,3 +230,103 @@ def test_json_on_stdin_with_tabs():
         "metadata": {"name": "j", "namespace": "prod"}, "spec": {"ingress": [{}]}}]}
     loaded = load("-", stdin=json.dumps(doc, indent="\t").encode())
     assert keys(loaded) == ["prod/j"] and loaded.policy_set.policies[0].span.line == 5
+
+
+def _read(*paths: str):
+    from npdiff.load.sources import read_input
+
+    read = read_input(list(paths), None)
+    return [(s.name, s.data) for s in read.sources], [(d.file, d.message) for d in read.problems]
+
+
+def test_each_linked_directory_is_read_once_by_the_first_link_listed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "shared/s.yaml", policy("s"))
+    write(tmp_path / "shared/inner/t.yaml", policy("t"))
+    write(tmp_path / "repo/own.yaml", policy("own"))
+    for link, target in (("one", "../shared"), ("two", "../shared"), ("loop", "."), ("again", "one")):
+        (tmp_path / "repo" / link).symlink_to(target, target_is_directory=True)
+    names = [name for name, _ in _read("repo")[0]]
+    first = next(e.name for e in os.scandir("repo") if e.name in ("one", "two", "again"))
+    assert names == sorted([f"repo/{first}/inner/t.yaml", f"repo/{first}/s.yaml", "repo/own.yaml"])
+
+
+def test_a_directory_that_fails_to_list_is_left_out_and_its_other_link_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "shared/s.yaml", policy("s"))
+    write(tmp_path / "repo/a.yaml", policy("a"))
+    (tmp_path / "repo/one").symlink_to("../shared", target_is_directory=True)
+    (tmp_path / "repo/two").symlink_to("../shared", target_is_directory=True)
+    scandir = os.scandir
+
+    def failing(path):
+        if str(path).endswith("one"):
+            raise PermissionError(13, "Permission denied", path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", failing)
+    assert _read("repo/") == ([("repo/a.yaml", policy("a").encode()), ("repo/two/s.yaml", policy("s").encode())],
+                              [("repo/one", "cannot list: Permission denied")])
+
+
+def test_a_file_that_changed_size_since_it_was_looked_at_is_read_whole(tmp_path, monkeypatch):
+    path = write(tmp_path / "p.yaml", policy("p"))
+    fstat = os.fstat
+    for delta in (-10, 10):
+        def stale(fd, delta=delta):
+            info = fstat(fd)
+            fields = list(info)
+            fields[6] += delta      # st_size
+            return os.stat_result(fields)
+
+        monkeypatch.setattr(os, "fstat", stale)
+        assert _read(str(path)) == ([(str(path), policy("p").encode())], [])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_read_to_its_end(tmp_path):
+    import threading
+
+    pipe = tmp_path / "p.yaml"
+    os.mkfifo(pipe)
+    data = policy("p").encode() * 500          # more than one read of a pipe returns
+
+    def feed() -> None:
+        with open(pipe, "wb") as stream:
+            stream.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    assert _read(str(pipe)) == ([(str(pipe), data)], [])
+    writer.join()
+
+
+def test_unreadable_entries_of_a_tree_are_named_as_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "repo/a.yaml", policy("a"))
+    os.symlink("nowhere.yaml", tmp_path / "repo/gone.yaml")
+    os.symlink("self.yaml", tmp_path / "repo/self.yaml")
+    (tmp_path / "repo/dir.yaml").mkdir()
+    sources, problems = _read("repo", "repo/dir.yaml/")
+    assert sources == [("repo/a.yaml", policy("a").encode())]
+    assert problems == [("repo/gone.yaml", "no such file or directory"),
+                        ("repo/self.yaml", "cannot read: Too many levels of symbolic links")]
+    from npdiff.load.sources import read_one
+    assert [(d.file, d.message) for d in read_one("repo/dir.yaml", None).problems] == [
+        ("repo/dir.yaml", "is a directory")]
+
+
+def test_paths_are_read_without_the_git_reader(tmp_path):
+    import subprocess
+    import sys
+
+    import npdiff
+
+    write(tmp_path / "repo/a.yaml", policy("a"))
+    script = ("import sys; from npdiff.load.sources import read_input; read = read_input(sys.argv[1:], None); "
+              "print(len(read.sources), 'npdiff.load.git' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(npdiff.__file__).parents[1]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "repo"), str(tmp_path / "repo/a.yaml")],
+                          capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["2", "False"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from npdiff.load import load_policy_set
 from npdiff.model import Diagnostic, InputError, IPBlock, Semantics, Severity
+from npdiff.model.diagnostic import sorted_diagnostics
 from npdiff.model.policy import Direction
 
 
@@ -106,6 +107,24 @@ def test_w08_named_port_with_only_ip_block_peers():
     assert warnings(ingress) == []
 
 
+def test_every_port_entry_of_a_rule_is_looked_at():
+    text = policy("""\
+    podSelector: {}
+    policyTypes: [Egress]
+    egress:
+    - to: [{ipBlock: {cidr: 10.0.0.0/8}}]
+      ports:
+      - {port: 80}
+      - {port: http}
+      - {port: metrics, protocol: SCTP}
+      - {port: 8000, endPort: 8080}
+    """)
+    assert warnings(text) == [("W-08", 13, "spec.egress[0].ports[1].port"),
+                              ("W-08", 14, "spec.egress[0].ports[2].port"),
+                              ("W-09", 14, "spec.egress[0].ports[2].protocol"),
+                              ("W-09", 15, "spec.egress[0].ports[3].endPort")]
+
+
 def test_w09_end_port_and_sctp():
     text = policy("""\
     podSelector: {}
@@ -191,4 +210,26 @@ def test_diagnostics_are_sorted_and_carry_the_file(tmp_path):
                           st.sampled_from(list(Severity)), st.sampled_from(["W-09", "E-NP-01"]),
                           st.sampled_from(["", "spec"]), st.sampled_from(["m", "n"])), max_size=12))
 def test_diagnostics_sort_by_their_key_as_by_their_fields(diagnostics):
-    assert sorted(diagnostics, key=Diagnostic.sort_key) == sorted(diagnostics)
+    assert sorted_diagnostics(diagnostics) == tuple(sorted(diagnostics))
+
+
+def test_diagnostics_merge_as_sorted_sets_would():
+    from itertools import chain
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from npdiff.model import Diagnostic
+    from npdiff.model.diagnostic import unique_sorted
+
+    # Few values per field, so that ties on the first fields and duplicates are common.
+    diagnostic = st.builds(Diagnostic, st.sampled_from(["a.yaml", "b.yaml", ""]), st.integers(0, 3),
+                           st.sampled_from(list(Severity)), st.sampled_from(["W-08", "W-09"]),
+                           st.sampled_from(["", "spec"]), st.sampled_from(["x", "y"]))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.lists(diagnostic, max_size=12), max_size=4))
+    def merged(groups):
+        assert unique_sorted(*groups) == tuple(sorted(set(chain.from_iterable(groups))))
+
+    merged()

@@ -477,3 +477,26 @@ def test_a_long_listing_starts_with_its_classes_at_a_glance(tmp_path, count):
     markdown = run([str(open_ports), str(closed), "-o", "markdown"]).stdout
     assert (f"### Newly blocked ({count})\n\n- **{count}** classes: ingress of pods in namespace shop: "
             "were allowed by shop/api ingress\\[0\\]\n\n| # |" in markdown)
+
+
+def test_a_run_imports_only_the_renderers_it_writes(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import npdiff
+
+    root = Path(npdiff.__file__).parents[1]
+    script = ("import sys; from npdiff.cli import run; r = run(sys.argv[1:]); "
+              "print(r.exit_code, sorted(m for m in sys.modules if m.startswith('npdiff.report.')))")
+    env = {**os.environ, "NPDIFF_NO_CACHE": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    sample = root / "samples" / "pr-open-port"
+    done = subprocess.run([sys.executable, "-c", script, str(sample / "old"), str(sample / "new"), "-o", "json",
+                           "--report", f"markdown={tmp_path / 'report.md'}"],
+                          capture_output=True, text=True, env=env, check=True)
+    code, modules = done.stdout.split(" ", 1)
+    assert code == "1" and (tmp_path / "report.md").read_text().startswith("**npdiff: different**")
+    imported = {m.rsplit(".", 1)[1] for m in eval(modules)}
+    assert {"json_format", "markdown"} <= imported
+    assert not imported & {"sarif", "github", "brief", "dot", "mermaid", "annotation", "graph"}

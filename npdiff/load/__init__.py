@@ -28,6 +28,7 @@ from npdiff.load.yaml_reader import read_documents
 from npdiff.model import (
     Diagnostic, InputError, NetworkPolicy, PolicySet, Semantics, Severity, SourceObject, Span,
 )
+from npdiff.model.diagnostic import sorted_diagnostics
 from npdiff.model.inventory import INVENTORY_KINDS, Inventory
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
     objects.sort(key=lambda o: (o.key, o.span))
     return Loaded(
         PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items()))),
-        tuple(sorted(found, key=Diagnostic.sort_key)),
+        sorted_diagnostics(found),
         workloads,
     )
 

@@ -26,15 +26,17 @@ def _rule_path(rule: Rule) -> str:
 
 
 def _where(policy: NetworkPolicy, rule_or_port: Rule | PortSpec) -> tuple[str, int]:
+    # The file is the policy's: a port entry taken from the other side's copy of a file
+    # keeps that copy's name in its span (load/sides.py).
     span = rule_or_port.span or policy.span
-    return (span.file, span.line) if span else ("", 0)
+    if span is None:
+        return ("", 0)
+    return (policy.span.file if policy.span else span.file), span.line
 
 
 def _catch_all_warning(policy: NetworkPolicy, rule: Rule) -> Diagnostic | None:
-    cidrs = {peer.ip_block.cidr for peer in rule.peers if peer.ip_block is not None}
-    if not cidrs:
-        return None
-    present = cidrs & set(_CATCH_ALL)
+    present = {peer.ip_block.cidr for peer in rule.peers
+               if peer.ip_block is not None and peer.ip_block.cidr in _CATCH_ALL}
     if len(present) != 1:
         return None
     family, cidr, other_family, other = _CATCH_ALL[present.pop()]
@@ -44,36 +46,45 @@ def _catch_all_warning(policy: NetworkPolicy, rule: Rule) -> Diagnostic | None:
                     f"{other_family} traffic is not covered")
 
 
-def _port_warnings(policy: NetworkPolicy, rule: Rule) -> Iterable[Diagnostic]:
-    only_ip_blocks = bool(rule.peers) and all(p.ip_block is not None for p in rule.peers)
+def _port_warnings(policy: NetworkPolicy, rule: Rule, found: list[Diagnostic]) -> None:
+    only_ip_blocks = None    # asked only of an egress rule with a named port
     for index, port in enumerate(rule.ports):
-        named = isinstance(port.port, str) and rule.direction is Direction.EGRESS and only_ip_blocks
+        named = False
+        if isinstance(port.port, str) and rule.direction is Direction.EGRESS:
+            if only_ip_blocks is None:
+                only_ip_blocks = bool(rule.peers) and all(p.ip_block is not None for p in rule.peers)
+            named = only_ip_blocks
         if not named and port.end_port is None and port.protocol != "SCTP":
             continue  # the common case: nothing to say, so no path to build
         file, line = _where(policy, port)
         path = f"{_rule_path(rule)}.ports[{index}]"
         if named:
-            yield _warning(file, line, "W-08", f"{path}.port",
-                           f"named port {port.port!r} with only ipBlock peers: it matches only "
-                           "pod destinations inside the blocks, and only where ipBlock "
-                           "matches pod IPs (--ipblock-matches-pods)")
+            found.append(_warning(file, line, "W-08", f"{path}.port",
+                                  f"named port {port.port!r} with only ipBlock peers: it matches only "
+                                  "pod destinations inside the blocks, and only where ipBlock "
+                                  "matches pod IPs (--ipblock-matches-pods)"))
         if port.end_port is not None:
-            yield _warning(file, line, "W-09", f"{path}.endPort",
-                           "endPort is ignored by some network plugins, which then allow only "
-                           f"port {port.port} (--endport=first-port models them)")
+            found.append(_warning(file, line, "W-09", f"{path}.endPort",
+                                  "endPort is ignored by some network plugins, which then allow only "
+                                  f"port {port.port} (--endport=first-port models them)"))
         if port.protocol == "SCTP":
-            yield _warning(file, line, "W-09", f"{path}.protocol",
-                           "SCTP is not supported by every network plugin "
-                           "(--sctp=unsupported models them)")
+            found.append(_warning(file, line, "W-09", f"{path}.protocol",
+                                  "SCTP is not supported by every network plugin "
+                                  "(--sctp=unsupported models them)"))
 
 
 def policy_warnings(policy: NetworkPolicy) -> list[Diagnostic]:
+    # Called for every policy of both sides of a diff: the common rule, with neither a
+    # catch-all block nor a port to remark on, is passed over with as little as possible.
     found: list[Diagnostic] = []
-    for rule in policy.ingress + policy.egress:
-        catch_all = _catch_all_warning(policy, rule)
-        if catch_all is not None:
-            found.append(catch_all)
-        found.extend(_port_warnings(policy, rule))
+    for rules in (policy.ingress, policy.egress):
+        for rule in rules:
+            if rule.peers:
+                catch_all = _catch_all_warning(policy, rule)
+                if catch_all is not None:
+                    found.append(catch_all)
+            if rule.ports:
+                _port_warnings(policy, rule, found)
     return found
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from npdiff.model.invariant import InvariantStatus, VerifyResult
 from npdiff.model.result import DiffResult, FlowDecision
-from npdiff.report import inventory_records, records
+from npdiff.report import inventory_records, json_text, records
 
 DIFF_SCHEMA = "npdiff/diff/v1"
 VERIFY_SCHEMA = "npdiff/verify/v1"
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return json_text.dumps(value) + "\n"
 
 
 def render_diff(result: DiffResult) -> str:
