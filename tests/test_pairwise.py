@@ -57,6 +57,28 @@ def test_workers_give_the_answer_of_one_process(pair, flows, options, max_classe
         assert any(_in_class(c, flow) for c in report["newly_blocked"]) == (before and not after), flow
 
 
+@settings(max_examples=25 * SCALE, **SETTINGS)
+@given(pair=related_sets(), options=exact_options)
+def test_namespaces_found_together_are_those_found_one_by_one(pair, options):
+    """`_pairs` takes a zone found among the namespaces a scope's policies do not name for
+    all of them: the same pairs, in the same directions, as finding them one by one."""
+    old, new = pair
+    found: list = []
+
+    def recorded(*args):
+        found.append(pairs(*args))
+        return found[-1]
+
+    pairs = pairwise._pairs
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(pairwise, "_pairs", recorded):
+        _diff(Path(directory), old, new, options, "--max-classes", "0")
+        with mock.patch.object(pairwise, "_alike", lambda *args: frozenset()):
+            _diff(Path(directory), old, new, options, "--max-classes", "0")
+    assert len(found) in (0, 2)
+    if found:
+        assert found[0] == found[1]
+
+
 def _slow_square(n: int) -> int:
     time.sleep(0.05 * (5 - n % 5))  # later pieces finish first
     return n * n

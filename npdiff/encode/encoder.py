@@ -285,9 +285,12 @@ class Encoder:
         """End `side` ("src" or "dst") is in the zone of `namespace` (None: FREE)."""
         return self._zone(self.vars.src if side == "src" else self.vars.dst, namespace, policed)
 
-    def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str) -> list[str | None]:
+    def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str,
+              alike: frozenset[str] = frozenset()) -> list[str | None]:
         """The zones of end `side` ("src" or "dst") that hold some well-formed flow of `term`:
-        one check per zone found, and one more."""
+        one check per zone found, and one more. `alike` names namespaces that `term` cannot
+        tell apart (it never compares that end's namespace with theirs, and the flows are
+        not restricted to an inventory): one of them found is all of them found."""
         ep = self.vars.src if side == "src" else self.vars.dst
         solver = make_solver(self.ctx, self.semantics.timeout_ms)
         solver.add(self.well_formed(), term)
@@ -298,8 +301,9 @@ class Encoder:
             is_pod = z3.is_true(model.eval(ep.kind == POD, model_completion=True))
             name = self.universe.namespaces[index] if index < len(self.universe.namespaces) else None
             zone = name if is_pod and name in policed else None
-            found.append(zone)
-            solver.add(z3.Not(self._zone(ep, zone, policed)))
+            group = sorted(alike) if zone in alike else [zone]
+            found.extend(group)
+            solver.add(*(z3.Not(self._zone(ep, z, policed)) for z in group))
         return found
 
     def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
