@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.models import Model
 from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.universe import ABSENT, Universe
 from npdiff.encode.variables import ADDRESS, POD, FlowVars
@@ -55,17 +56,10 @@ def dimension_vars(v: FlowVars) -> dict[str, z3.ExprRef]:
     return dims
 
 
-def point_of(model: z3.ModelRef, v: FlowVars) -> dict[str, int | bool]:
-    point: dict[str, int | bool] = {}
-    for dim, var in dimension_vars(v).items():
-        value = model.eval(var, model_completion=True)
-        if z3.is_bool(value):
-            point[dim] = z3.is_true(value)
-        elif z3.is_bv_value(value):
-            point[dim] = value.as_long()
-        else:
-            point[dim] = value.as_long()
-    return point
+def point_of(model: Model, dimensions: dict[str, z3.ExprRef], boolean: frozenset[str]) -> dict[str, int | bool]:
+    """The value in `model` of every dimension (`Encoder.dimensions`); `boolean` names the
+    Bool ones."""
+    return {dim: model.value(var, dim in boolean) for dim, var in dimensions.items()}
 
 
 def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:

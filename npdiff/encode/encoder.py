@@ -47,6 +47,7 @@ class Encoder:
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
         self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
         self.dimensions = dimension_vars(self.vars)
+        self.boolean_dimensions = frozenset(d for d, var in self.dimensions.items() if z3.is_bool(var))
         # Keyed by identities; each entry keeps its policies alive with it.
         self._tiers: dict[tuple, tuple[list[NetworkPolicy], TierVerdict]] = {}
 

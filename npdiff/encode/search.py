@@ -18,7 +18,9 @@ from npdiff.encode.cube import (
     Cube, cuts_for, domain, endpoint_dims, equals, one_of, point_of,
 )
 from npdiff.encode.encoder import Encoder
-from npdiff.encode.solver import Answer, Undecided, check, make_solver, preprocessed
+from npdiff.encode.models import Model
+from npdiff.encode.solver import Answer, Undecided, assert_all, check, core_of, make_solver, preprocessed
+from npdiff.encode.terms import implication, negation
 from npdiff.model import PolicySet
 
 if TYPE_CHECKING:
@@ -48,21 +50,21 @@ class ClassSearch:
         self.pinned = pinned
         self.target = target
         self.finder = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-        self.finder.add(*preprocessed(encoder.ctx, encoder.well_formed(), target))
+        assert_all(self.finder, *preprocessed(encoder.ctx, encoder.well_formed(), target))
 
     @cached_property
     def checker(self) -> z3.Solver:
         """The complement of the target: a cube is inside iff checking it here is UNSAT."""
         checker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
         checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
-        checker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), z3.Not(self.target)))
+        assert_all(checker, *preprocessed(self.encoder.ctx, self.encoder.well_formed(), negation(self.target)))
         return checker
 
     @cached_property
     def seeker(self) -> z3.Solver:
         """The target itself, for candidate values (cubes may overlap)."""
         seeker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        seeker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
+        assert_all(seeker, *preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
         return seeker
 
     @classmethod
@@ -85,9 +87,9 @@ class ClassSearch:
 
     def _next(self) -> Found:
         """Widen the finder's model into a cube and block it (after a SAT check)."""
-        point = point_of(self.finder.model(), self.encoder.vars)
+        point = point_of(Model.of(self.finder), self.encoder.dimensions, self.encoder.boolean_dimensions)
         cube = self.widen(point)
-        self.finder.add(z3.Not(self.encoder.cube(cube)))
+        assert_all(self.finder, negation(self.encoder.cube(cube)))
         return Found(point, cube)
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
@@ -122,7 +124,7 @@ class ClassSearch:
     def inside(self, cube: Cube) -> bool:
         self.checker.push()
         try:
-            self.checker.add(self.encoder.cube(cube))
+            assert_all(self.checker, self.encoder.cube(cube))
             return check(self.checker, self.what) is Answer.UNSAT
         finally:
             self.checker.pop()
@@ -151,16 +153,16 @@ class ClassSearch:
         is dropped at once (the core alone keeps the cube inside), sparing a check per
         dimension. A kind or address family stays while any dimension it qualifies does,
         and both kinds stay while the family does."""
-        literals: dict[int, tuple[z3.BoolRef, str]] = {}
+        literals: dict[int, tuple[z3.BoolRef, str]] = {}   # by the address of each literal's AST
         self.checker.push()
         try:
             for i, (dim, value) in enumerate(cube.dims):
                 literal = z3.Bool(f"npdiff!dim!{i}", self.encoder.ctx)
-                self.checker.add(z3.Implies(literal, self.encoder.dimension(dim, value)))
-                literals[literal.get_id()] = (literal, dim)
+                assert_all(self.checker, implication(literal, self.encoder.dimension(dim, value)))
+                literals[literal.ast.value] = (literal, dim)
             if check(self.checker, self.what, [literal for literal, _ in literals.values()]) is not Answer.UNSAT:
                 raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
-            needed = {literals[c.get_id()][1] for c in self.checker.unsat_core()}
+            needed = {literals[c][1] for c in core_of(self.checker)}
         finally:
             self.checker.pop()
         for side in ("src", "dst"):
@@ -208,6 +210,7 @@ class ClassSearch:
         bad one found on the way is dropped), and the values neither named, which have no
         flow of the target, join only if they have no flow at all (vacuous)."""
         var = self.encoder.dimensions[dim]
+        boolean = dim in self.encoder.boolean_dimensions
         values = domain(dim, self.encoder.universe)
         if len(values) == 2:  # a named port served or not: the other value joins iff inside
             wider = cube.replace(dim, None)
@@ -219,35 +222,35 @@ class ClassSearch:
         self.checker.push()
         self.seeker.push()
         try:
-            self.checker.add(others)
-            self.seeker.add(others)
+            assert_all(self.checker, others)
+            assert_all(self.seeker, others)
             for value in good:
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
             while check(self.seeker, self.what) is Answer.SAT:
-                value = _value(self.seeker.model(), var)
+                value = Model.of(self.seeker).value(var, boolean)
                 candidates.add(value)
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
                 if check(self.checker, self.what) is not Answer.SAT:
                     return _with_values(cube, dim, [v for v in values if v not in bad], values)
-                value = _value(self.checker.model(), var)
+                value = Model.of(self.checker).value(var, boolean)
                 bad.add(value)
                 candidates.discard(value)
-                self.checker.add(z3.Not(equals(var, value)))
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.checker, negation(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
             rest = [v for v in values if v not in bad and v not in good and v not in candidates]
             while candidates:
                 self.checker.push()
-                self.checker.add(one_of(var, candidates))
+                assert_all(self.checker, one_of(var, candidates))
                 found = check(self.checker, self.what) is Answer.SAT
-                value = _value(self.checker.model(), var) if found else None
+                value = Model.of(self.checker).value(var, boolean) if found else None
                 self.checker.pop()
                 if value is None:
                     good |= candidates
                     break
                 candidates.discard(value)
-                self.checker.add(z3.Not(equals(var, value)))
+                assert_all(self.checker, negation(equals(var, value)))
             if rest:
-                self.checker.add(one_of(var, rest))
+                assert_all(self.checker, one_of(var, rest))
                 if check(self.checker, self.what) is Answer.UNSAT:
                     good.update(rest)
         finally:
@@ -307,7 +310,7 @@ def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     continuation beyond it is covered by its neighbours may extend over them, and
     `irredundant` then drops what it made redundant. The union is unchanged."""
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-    solver.add(encoder.well_formed(), z3.Not(z3.Or([encoder.cube(f.cube) for f in found])))
+    assert_all(solver, encoder.well_formed(), negation(z3.Or([encoder.cube(f.cube) for f in found])))
     widened = []
     for item in found:
         cube = item.cube
@@ -316,7 +319,7 @@ def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
                 continue
             wider = cube.replace(dim, None)
             solver.push()
-            solver.add(encoder.cube(wider))
+            assert_all(solver, encoder.cube(wider))
             if check(solver, what) is Answer.UNSAT:
                 cube = wider
             solver.pop()
@@ -334,13 +337,13 @@ def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     if len(found) < 2:
         return list(found)
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-    solver.add(encoder.well_formed())
+    assert_all(solver, encoder.well_formed())
     inside, outside = [], []   # by cube: a literal implying the flow is in it, and one that it is not
     for i, item in enumerate(found):
         inside.append(z3.Bool(f"npdiff!in!{i}", encoder.ctx))
         outside.append(z3.Bool(f"npdiff!out!{i}", encoder.ctx))
         term = encoder.cube(item.cube)
-        solver.add(z3.Implies(inside[i], term), z3.Implies(outside[i], z3.Not(term)))
+        assert_all(solver, implication(inside[i], term), implication(outside[i], negation(term)))
     kept = list(range(len(found)))
     for i in reversed(range(len(found))):
         others = [outside[j] for j in kept if j != i]
@@ -359,11 +362,6 @@ def _any_end(cube: Cube, kind_dim: str) -> bool:
 
 def _with_values(cube: Cube, dim: str, chosen: list, values: tuple) -> Cube:
     return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
-
-
-def _value(model: z3.ModelRef, var: z3.ExprRef) -> int | bool:
-    value = model.eval(var, model_completion=True)
-    return z3.is_true(value) if z3.is_bool(value) else value.as_long()
 
 
 def _atom_index(cuts: tuple[int, ...], value: int) -> int:

@@ -59,10 +59,34 @@ def preprocessed(ctx: z3.Context, *terms: z3.BoolRef) -> list[z3.BoolRef]:
 
 
 def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = None) -> Answer:
-    """Run one check; `what` names the question for the undecided message."""
-    result = solver.check(*(assumptions or []))
-    if result == z3.sat:
+    """Run one check; `what` names the question for the undecided message. The C API is
+    called directly: `Solver.check` casts every assumption through the Python wrappers,
+    and class search checks thousands of times."""
+    count = len(assumptions) if assumptions else 0
+    args = (z3.Ast * count)(*(a.as_ast() for a in assumptions)) if count else None
+    result = z3.Z3_solver_check_assumptions(solver.ctx.ref(), solver.solver, count, args)
+    if result == z3.Z3_L_TRUE:
         return Answer.SAT
-    if result == z3.unsat:
+    if result == z3.Z3_L_FALSE:
         return Answer.UNSAT
     raise undecided(what, solver)
+
+
+def assert_all(solver: z3.Solver, *terms: z3.BoolRef) -> None:
+    """`solver.add(*terms)` for Boolean terms, without the wrappers' per-term sort check."""
+    ctx, handle = solver.ctx.ref(), solver.solver
+    for term in terms:
+        z3.Z3_solver_assert(ctx, handle, term.as_ast())
+
+
+def core_of(solver: z3.Solver) -> set[int]:
+    """The unsat core of the solver's last check, as the addresses of its assumptions'
+    ASTs (`term.ast.value`: equal terms share one AST), read without an expression object
+    per literal."""
+    ctx = solver.ctx.ref()
+    core = z3.Z3_solver_get_unsat_core(ctx, solver.solver)
+    z3.Z3_ast_vector_inc_ref(ctx, core)
+    try:
+        return {z3.Z3_ast_vector_get(ctx, core, i).value for i in range(z3.Z3_ast_vector_size(ctx, core))}
+    finally:
+        z3.Z3_ast_vector_dec_ref(ctx, core)
