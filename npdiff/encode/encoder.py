@@ -15,6 +15,7 @@ import z3
 
 from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars, equals
 from npdiff.encode.inventory import inventory_constraint
+from npdiff.encode.models import Model
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.universe import Universe
@@ -327,14 +328,10 @@ class ConcreteFlow:
     def __init__(self, encoder: Encoder, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]):
         self._encoder = encoder
         # A model that pins every variable evaluates any term in one pass over it, which is
-        # far cheaper than substituting the assignment into each term; every variable is a
-        # constant, so the model is written directly rather than solved for.
+        # far cheaper than substituting the assignment into each term.
         if len({var.get_id() for var, _ in assignment}) != len(assignment):
             raise AssertionError("a concrete flow's assignment pins a variable twice")
-        ctx = encoder.ctx
-        self._model = z3.ModelRef(z3.Z3_mk_model(ctx.ref()), ctx)
-        for var, value in assignment:
-            self._model.update_value(var, value)
+        self._model = Model.pinning(assignment, encoder.ctx)
         self._known: dict[int, bool] = {}
         self._terms: list[z3.BoolRef] = []
 
@@ -343,7 +340,7 @@ class ConcreteFlow:
         known = self._known.get(term.ast.value)
         if known is not None:
             return known
-        known = _bool_value(self._model, term)
+        known = self._model.truth(term)
         self._known[term.ast.value] = known
         self._terms.append(term)  # keeps the AST, and so its address, alive
         return known
@@ -372,20 +369,3 @@ class ConcreteFlow:
     def allowed(self, policy_set: PolicySet) -> bool:
         return self._holds(self._encoder.allowed(policy_set))
 
-
-def _bool_value(model: z3.ModelRef, term: z3.BoolRef) -> bool:
-    """`term` under a model that pins every variable, through z3's C API: evaluation is
-    what explaining a witness does most, and the Python wrappers cost more than it."""
-    ctx = model.ctx.ref()
-    out = (z3.Ast * 1)()
-    if not z3.Z3_model_eval(ctx, model.model, term.as_ast(), True, out):
-        raise AssertionError("a term could not be evaluated under the flow's model")
-    value = out[0]
-    z3.Z3_inc_ref(ctx, value)
-    try:
-        truth = z3.Z3_get_bool_value(ctx, value)
-    finally:
-        z3.Z3_dec_ref(ctx, value)
-    if truth == z3.Z3_L_UNDEF:
-        raise AssertionError(f"term not concrete under the flow's model: {term}")
-    return truth == z3.Z3_L_TRUE
