@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import z3
 
-from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars, equals
+from npdiff.encode.cube import Cube, DimValue, at_least, at_most, differs, dim_term, dimension_vars, equals
 from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.models import Model
 from npdiff.encode.solver import Answer, check, make_solver
-from npdiff.encode.terms import conjunction, disjunction
+from npdiff.encode.terms import conjunction, disjunction, negation
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
@@ -124,9 +124,9 @@ class Encoder:
             return disjunction([equals(var, i) for i in indices], var.ctx)
         if req.operator is Operator.NOT_IN:
             # absent (0) is never in `indices` (S2.7)
-            return conjunction([z3.Not(equals(var, i)) for i in indices], var.ctx)
+            return conjunction([negation(equals(var, i)) for i in indices], var.ctx)
         if req.operator is Operator.EXISTS:
-            return z3.Not(equals(var, 0))
+            return negation(equals(var, 0))
         return equals(var, 0)
 
     def _namespace_name_requirement(self, req: Requirement, ep: EndpointVars) -> z3.BoolRef:
@@ -134,9 +134,9 @@ class Encoder:
         not a valid namespace name (W-10) is the name of no namespace."""
         indices = [self.universe.namespaces.index(v) for v in req.values if v in self.universe.namespaces]
         if req.operator is Operator.IN:
-            return self.any([ep.ns == i for i in indices])
+            return self.any([equals(ep.ns, i) for i in indices])
         if req.operator is Operator.NOT_IN:
-            return self.all([ep.ns != i for i in indices])
+            return self.all([differs(ep.ns, i) for i in indices])
         return z3.BoolVal(req.operator is Operator.EXISTS, self.ctx)
 
     # -- policies, rules, peers, ports ------------------------------------------------------
@@ -169,8 +169,8 @@ class Encoder:
         v6 = self.vars.v6
         inside = address_in(ep, v6, ipaddress.ip_network(block.cidr))
         excluded = [address_in(ep, v6, ipaddress.ip_network(e)) for e in block.excepts]
-        eligible = self.all([]) if self.semantics.ipblock_matches_pods else ep.kind != POD
-        return self.all([eligible, inside, z3.Not(self.any(excluded))])
+        eligible = self.all([]) if self.semantics.ipblock_matches_pods else differs(ep.kind, POD)
+        return self.all([eligible, inside, negation(self.any(excluded))])
 
     def port(self, spec: PortSpec) -> z3.BoolRef:
         """S3.4.5 and S3.6; named ports resolve on the destination pod."""
@@ -178,14 +178,14 @@ class Encoder:
             v = self.vars
             if spec.protocol == "SCTP" and self.semantics.sctp == "unsupported":
                 return self.any([])
-            proto = v.proto == PROTOCOLS.index(spec.protocol)
+            proto = equals(v.proto, PROTOCOLS.index(spec.protocol))
             if spec.port is None:
                 return proto
             if isinstance(spec.port, str):
-                return self.all([proto, v.dst.kind == POD, v.serves[spec.port]])
+                return self.all([proto, equals(v.dst.kind, POD), v.serves[spec.port]])
             if spec.end_port is None or self.semantics.endport == "first-port":
-                return self.all([proto, v.port == spec.port])
-            return self.all([proto, v.port >= spec.port, v.port <= spec.end_port])
+                return self.all([proto, equals(v.port, spec.port)])
+            return self.all([proto, at_least(v.port, spec.port), at_most(v.port, spec.end_port)])
         return self._memo(("port", spec), build)
 
     def rule(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
@@ -238,7 +238,7 @@ class Encoder:
         verdict: z3.BoolRef = self.all([])
         for tier in reversed(tiers):
             verdict = z3.If(tier.decided, tier.allow, verdict)
-        return self.any([self.subject(direction).kind != POD, verdict])
+        return self.any([differs(self.subject(direction).kind, POD), verdict])
 
     def allowed(self, policy_set: PolicySet) -> z3.BoolRef:
         """S3.7.1: the connection needs the source's egress and the destination's ingress."""
@@ -311,9 +311,9 @@ class Encoder:
     def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
         def build() -> z3.BoolRef:
             if namespace is not None:
-                return self.all([ep.kind == POD, ep.ns == self.universe.namespace_index(namespace)])
+                return self.all([equals(ep.kind, POD), equals(ep.ns, self.universe.namespace_index(namespace))])
             indices = sorted({self.universe.namespace_index(ns) for ns in policed})
-            return z3.Not(self.all([ep.kind == POD, self.any([ep.ns == i for i in indices])]))
+            return negation(self.all([equals(ep.kind, POD), self.any([equals(ep.ns, i) for i in indices])]))
         return self._memo(("zone", ep.side, namespace, policed if namespace is None else ()), build)
 
     # -- concrete flows ---------------------------------------------------------------------
