@@ -19,7 +19,7 @@ from examples.runner import cli_flags, write_policies
 from npdiff import processes
 from npdiff.analyse import pairwise, workers
 from npdiff.cli import run
-from npdiff.encode import solver
+from npdiff.encode import search, solver
 from test_classes_exact import _in_class, exact_options
 from test_property import SCALE, SETTINGS, flow_batches, related_sets
 
@@ -77,6 +77,19 @@ def test_namespaces_found_together_are_those_found_one_by_one(pair, options):
     assert len(found) in (0, 2)
     if found:
         assert found[0] == found[1]
+
+
+@settings(max_examples=20 * SCALE, **SETTINGS)
+@given(pair=related_sets(), options=exact_options)
+def test_rejoining_skips_only_checks_that_fail(pair, options):
+    """A cube's namespace is not widened past namespaces no cube holds without a check
+    (search.py `_beyond`): asking every time gives the same report."""
+    old, new = pair
+    with tempfile.TemporaryDirectory() as directory:
+        one = _diff(Path(directory), old, new, options)
+        with mock.patch.object(search, "_beyond", lambda *args: False):
+            asked = _diff(Path(directory), old, new, options)
+    assert (asked.exit_code, asked.stdout) == (one.exit_code, one.stdout)
 
 
 def _slow_square(n: int) -> int:

@@ -21,6 +21,7 @@ from npdiff.encode.encoder import Encoder
 from npdiff.encode.models import Model
 from npdiff.encode.solver import Answer, Undecided, assert_all, check, core_of, make_solver, preprocessed
 from npdiff.encode.terms import implication, negation
+from npdiff.encode.variables import POD
 from npdiff.model import PolicySet
 
 if TYPE_CHECKING:
@@ -311,12 +312,15 @@ def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     `irredundant` then drops what it made redundant. The union is unchanged."""
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
     assert_all(solver, encoder.well_formed(), negation(z3.Or([encoder.cube(f.cube) for f in found])))
+    held = {side: _namespaces_held(found, side) for side in ("src", "dst")}
     widened = []
     for item in found:
         cube = item.cube
         for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
             if cube.get(dim) is None or (dim.endswith(".kind") and not _any_end(cube, dim)):
                 continue
+            if dim.endswith(".ns") and _beyond(encoder, item.point, dim, held[dim[:3]]):
+                continue   # the check would find that flow outside every cube
             wider = cube.replace(dim, None)
             solver.push()
             assert_all(solver, encoder.cube(wider))
@@ -325,6 +329,32 @@ def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
             solver.pop()
         widened.append(Found(item.point, cube))
     return widened
+
+
+def _namespaces_held(found: list[Found], side: str) -> frozenset[int] | None:
+    """The namespaces of the pods at end `side` that some cube holds; None for all of them."""
+    held: set[int] = set()
+    for item in found:
+        kinds, namespaces = item.cube.get(f"{side}.kind"), item.cube.get(f"{side}.ns")
+        if kinds is not None and POD not in kinds:
+            continue
+        if namespaces is None:
+            return None
+        held.update(namespaces)
+    return frozenset(held)
+
+
+def _beyond(encoder: Encoder, point: dict[str, int | bool], dim: str, held: frozenset[int] | None) -> bool:
+    """Whether the point moved to a namespace (at end `dim`) that no cube holds is still a
+    well-formed flow: then the cube without `dim` is not covered, and no check is needed.
+    The point is a pod there (its cube names the namespace); moved, it keeps its labels,
+    and only a move onto the other end's named namespace could break a fact (S1.1.2: the
+    two ends then share the namespace's labels). Pods of an inventory cannot be moved."""
+    if held is None or encoder.inventory_pods is not None:
+        return False
+    other = encoder.universe.other_namespace
+    facing = point["dst.ns" if dim == "src.ns" else "src.ns"]
+    return any(v not in held and (v == other or v != facing) for v in domain(dim, encoder.universe))
 
 
 def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
@@ -377,16 +407,26 @@ def _atom_index(cuts: tuple[int, ...], value: int) -> int:
 
 def merge(found: list[Found], universe) -> list[Found]:
     """Join two cubes that agree on every dimension but one, where their union is a cube:
-    any two value sets, or two intervals that touch or overlap."""
+    any two value sets, or two intervals that touch or overlap. The first two cubes that
+    join (in order) are joined, and the cubes are looked over again."""
     items = list(found)
+    # Looking over again asks mostly about the same two cubes: each answer is kept (by
+    # identity; `made` keeps every cube alive, so no identity is reused).
+    joins: dict[tuple[int, int], Cube | None] = {}
+    made = [item.cube for item in items]
     merged = True
     while merged:
         merged = False
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
-                joined = _join(items[i].cube, items[j].cube, universe)
+                a, b = items[i].cube, items[j].cube
+                key = (id(a), id(b))
+                if key not in joins:
+                    joins[key] = _join(a, b, universe)
+                joined = joins[key]
                 if joined is not None:
                     items[i] = Found(items[i].point, joined)
+                    made.append(joined)
                     del items[j]
                     merged = True
                     break
@@ -396,6 +436,8 @@ def merge(found: list[Found], universe) -> list[Found]:
 
 
 def _join(a: Cube, b: Cube, universe) -> Cube | None:
+    if len(a.dims) != len(b.dims):
+        return None
     da, db = dict(a.dims), dict(b.dims)
     if da.keys() != db.keys():
         return None
