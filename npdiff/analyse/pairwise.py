@@ -22,6 +22,7 @@ already done is not read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,7 +72,10 @@ Candidate = tuple[Pair, frozenset[int]]
 
 
 def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, max_classes: int,
-             progress: Step | None, common: dict, jobs: int = 1) -> DiffResult:
+             progress: Step | None, common: dict, jobs: int = 1,
+             meanwhile: Callable[[], None] | None = None) -> DiffResult:
+    """`meanwhile()` (work the pairs do not need) runs while workers list the first pieces;
+    it may not run at all if no piece is listed."""
     semantics = encoder.semantics
     policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
     cut_old, cut_new = PairPolicies(old, change, semantics), PairPolicies(new, change, semantics)
@@ -110,7 +114,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
     made: dict[tuple, FlowClass] = {}
     differing, undecided = False, ""
-    for index, result in enumerate(in_order(len(pieces), piece, run, jobs)):
+    for index, result in enumerate(in_order(len(pieces), piece, run, jobs, meanwhile)):
         if progress is not None:
             progress("comparing the two policy sets", min((index + 1) * PAIRS_PER_PIECE, len(candidates)),
                      len(candidates))
