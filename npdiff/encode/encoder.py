@@ -47,6 +47,7 @@ class Encoder:
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
         self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
+        self._by_rule: dict[tuple[int, str], tuple[Rule, z3.BoolRef]] = {}
         self.dimensions = dimension_vars(self.vars)
         self.boolean_dimensions = frozenset(d for d, var in self.dimensions.items() if z3.is_bool(var))
         # Keyed by identities; each entry keeps its policies alive with it.
@@ -189,13 +190,21 @@ class Encoder:
         return self._memo(("port", spec), build)
 
     def rule(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
-        """S3.4.1: ports clause AND peers clause; empty lists match everything."""
+        """S3.4.1: ports clause AND peers clause; empty lists match everything. Equal rules
+        (the two sides' copies of a file, say) share a term; the same rule object finds
+        it by identity, without hashing the rule's every peer and selector again."""
+        found = self._by_rule.get((id(rule), policy.namespace))
+        if found is not None:
+            return found[1]
+
         def build() -> z3.BoolRef:
             remote = self.vars.src if rule.direction is Direction.INGRESS else self.vars.dst
             peers = self.any([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else self.all([])
             ports = self.any([self.port(s) for s in rule.ports]) if rule.ports else self.all([])
             return self.all([peers, ports])
-        return self._memo(("rule", policy.namespace, rule), build)
+        term = self._memo(("rule", policy.namespace, rule), build)
+        self._by_rule[(id(rule), policy.namespace)] = (rule, term)
+        return term
 
     def subject(self, direction: Direction) -> EndpointVars:
         return self.vars.dst if direction is Direction.INGRESS else self.vars.src
@@ -329,7 +338,7 @@ class ConcreteFlow:
         self._encoder = encoder
         # A model that pins every variable evaluates any term in one pass over it, which is
         # far cheaper than substituting the assignment into each term.
-        if len({var.get_id() for var, _ in assignment}) != len(assignment):
+        if len({var.ast.value for var, _ in assignment}) != len(assignment):
             raise AssertionError("a concrete flow's assignment pins a variable twice")
         self._model = Model.pinning(assignment, encoder.ctx)
         self._known: dict[int, bool] = {}

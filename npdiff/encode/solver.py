@@ -55,7 +55,9 @@ def preprocessed(ctx: z3.Context, *terms: z3.BoolRef) -> list[z3.BoolRef]:
     goal = z3.Goal(ctx=ctx)
     goal.add(*terms)
     (result,) = z3.Then("simplify", "propagate-values", ctx=ctx)(goal)
-    return [result[i] for i in range(len(result))]
+    # Every formula of a goal is Boolean: read without the wrappers' sort dispatch.
+    ref, handle = ctx.ref(), result.goal
+    return [z3.BoolRef(z3.Z3_goal_formula(ref, handle, i), ctx) for i in range(z3.Z3_goal_size(ref, handle))]
 
 
 def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = None) -> Answer:
