@@ -16,7 +16,7 @@ import z3
 from npdiff.encode.cube import Cube, DimValue, at_least, at_most, differs, dim_term, dimension_vars, equals
 from npdiff.encode.inventory import inventory_constraint
 from npdiff.encode.models import Model
-from npdiff.encode.solver import Answer, check, make_solver
+from npdiff.encode.solver import Answer, assert_all, check, make_solver
 from npdiff.encode.terms import conjunction, disjunction, negation
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
@@ -304,17 +304,17 @@ class Encoder:
         not restricted to an inventory): one of them found is all of them found."""
         ep = self.vars.src if side == "src" else self.vars.dst
         solver = make_solver(self.ctx, self.semantics.timeout_ms)
-        solver.add(self.well_formed(), term)
+        assert_all(solver, self.well_formed(), term)
         found: list[str | None] = []
         while check(solver, what) is Answer.SAT:
-            model = solver.model()
-            index = model.eval(ep.ns, model_completion=True).as_long()
-            is_pod = z3.is_true(model.eval(ep.kind == POD, model_completion=True))
+            model = Model.of(solver)
+            index = model.number(ep.ns)
+            is_pod = model.number(ep.kind) == POD
             name = self.universe.namespaces[index] if index < len(self.universe.namespaces) else None
             zone = name if is_pod and name in policed else None
             group = sorted(alike) if zone in alike else [zone]
             found.extend(group)
-            solver.add(*(z3.Not(self._zone(ep, z, policed)) for z in group))
+            assert_all(solver, *(negation(self._zone(ep, z, policed)) for z in group))
         return found
 
     def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:

@@ -1,4 +1,9 @@
-"""The one place that creates solvers: fixed seeds, a budget per check, three-valued answers."""
+"""The one place that creates solvers: fixed seeds, a budget per check, three-valued answers.
+
+A solver's models and unsat cores depend on everything its context made before, in order
+(z3 numbers terms as they are made, and reuses the numbers of terms released): a change
+that makes or releases terms in another order changes witnesses, even where it changes no
+term. The C API calls here and in models.py make and keep what the wrappers did."""
 
 from __future__ import annotations
 
