@@ -117,3 +117,34 @@ def test_witness_uses_fresh_values_for_other_atoms() -> None:
     witness = witness_flow(found.point, encoder.universe, encoder.semantics)
     assert isinstance(witness.dst, Pod) and witness.dst.namespace == "prod"
     assert dict(witness.dst.labels).get("app") != "web"
+
+
+def test_terms_built_through_the_c_api_are_those_of_z3s_operators() -> None:
+    """Witnesses depend on the terms a context holds: the C API builders must make exactly
+    the terms z3's operators make (argument order included)."""
+    import ipaddress
+
+    import z3
+
+    from npdiff.encode.cube import at_least, at_most, differs, equals
+    from npdiff.encode.terms import implication, negation
+    from npdiff.encode.variables import address_in
+
+    encoder = Encoder.for_sets([PolicySet((policy("a", "p", sel(label("app", "x"))),))], Semantics())
+    v = encoder.vars
+    same = [
+        (equals(v.port, 80), v.port == 80), (equals(v.v6, True), v.v6 == True),  # noqa: E712
+        (differs(v.src.kind, 0), v.src.kind != 0),
+        (at_least(v.port, 8), v.port >= 8), (at_most(v.port, 9), v.port <= 9),
+        (negation(v.v6), z3.Not(v.v6)), (implication(v.v6, v.src.has_ip), z3.Implies(v.v6, v.src.has_ip)),
+    ]
+    for net in ("10.1.0.0/16", "0.0.0.0/0", "2001:db8::/32"):
+        network = ipaddress.ip_network(net)
+        bits, var, family = (32, v.src.ip4, z3.Not(v.v6)) if network.version == 4 else (128, v.src.ip6, v.v6)
+        mask = ((1 << network.prefixlen) - 1) << (bits - network.prefixlen)
+        written = z3.And(v.src.has_ip, family) if not network.prefixlen else z3.And(
+            v.src.has_ip, family,
+            var & z3.BitVecVal(mask, bits, encoder.ctx) == z3.BitVecVal(int(network.network_address), bits, encoder.ctx))
+        same.append((address_in(v.src, v.v6, network), written))
+    for built, written in same:
+        assert built.eq(written), (built, written)

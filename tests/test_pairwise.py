@@ -19,7 +19,7 @@ from examples.runner import cli_flags, write_policies
 from npdiff import processes
 from npdiff.analyse import pairwise, workers
 from npdiff.cli import run
-from npdiff.encode import solver
+from npdiff.encode import search, solver
 from test_classes_exact import _in_class, exact_options
 from test_property import SCALE, SETTINGS, flow_batches, related_sets
 
@@ -55,6 +55,41 @@ def test_workers_give_the_answer_of_one_process(pair, flows, options, max_classe
         before, after = oracle.allowed(old, flow, **options), oracle.allowed(new, flow, **options)
         assert any(_in_class(c, flow) for c in report["newly_allowed"]) == (after and not before), flow
         assert any(_in_class(c, flow) for c in report["newly_blocked"]) == (before and not after), flow
+
+
+@settings(max_examples=25 * SCALE, **SETTINGS)
+@given(pair=related_sets(), options=exact_options)
+def test_namespaces_found_together_are_those_found_one_by_one(pair, options):
+    """`_pairs` takes a zone found among the namespaces a scope's policies do not name for
+    all of them: the same pairs, in the same directions, as finding them one by one."""
+    old, new = pair
+    found: list = []
+
+    def recorded(*args):
+        found.append(pairs(*args))
+        return found[-1]
+
+    pairs = pairwise._pairs
+    with tempfile.TemporaryDirectory() as directory, mock.patch.object(pairwise, "_pairs", recorded):
+        _diff(Path(directory), old, new, options, "--max-classes", "0")
+        with mock.patch.object(pairwise, "_alike", lambda *args: frozenset()):
+            _diff(Path(directory), old, new, options, "--max-classes", "0")
+    assert len(found) in (0, 2)
+    if found:
+        assert found[0] == found[1]
+
+
+@settings(max_examples=20 * SCALE, **SETTINGS)
+@given(pair=related_sets(), options=exact_options)
+def test_rejoining_skips_only_checks_that_fail(pair, options):
+    """A cube's namespace is not widened past namespaces no cube holds without a check
+    (search.py `_beyond`): asking every time gives the same report."""
+    old, new = pair
+    with tempfile.TemporaryDirectory() as directory:
+        one = _diff(Path(directory), old, new, options)
+        with mock.patch.object(search, "_beyond", lambda *args: False):
+            asked = _diff(Path(directory), old, new, options)
+    assert (asked.exit_code, asked.stdout) == (one.exit_code, one.stdout)
 
 
 def _slow_square(n: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from npdiff.analyse.changes import object_changes
@@ -11,7 +13,7 @@ from npdiff.analyse.pairwise import pairwise
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.search import ClassSearch
 from npdiff.model import Pod, PolicySet, Semantics
-from npdiff.model.result import DiffResult, Verdict
+from npdiff.model.result import DiffResult, ObjectChange, Verdict
 
 if TYPE_CHECKING:
     from npdiff.progress import Step
@@ -28,9 +30,23 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
     the answer is the same for any number.
     `local=False` skips the locality reduction (analyse/locality.py): the plain path that
     tests compare the reduced one against."""
-    changes = object_changes(old, new)
-    common = dict(changes=changes, semantics=semantics,
-                  old_count=len(old.policies), new_count=len(new.policies))
+    structural: list[tuple[ObjectChange, ...]] = []
+
+    def changes() -> None:
+        # The structural side needs nothing the semantic side finds: it is made while
+        # workers list classes, if any do.
+        if not structural:
+            structural.append(object_changes(old, new))
+
+    result = _semantic(old, new, semantics, max_classes, local, progress, inventory_pods, jobs, changes)
+    changes()
+    return replace(result, changes=structural[0])
+
+
+def _semantic(old: PolicySet, new: PolicySet, semantics: Semantics, max_classes: int, local: bool,
+              progress: Step | None, inventory_pods: tuple[Pod, ...] | None, jobs: int,
+              meanwhile: Callable[[], None]) -> DiffResult:
+    common = dict(semantics=semantics, old_count=len(old.policies), new_count=len(new.policies))
     if old.policies == new.policies:
         return DiffResult(Verdict.EQUIVALENT, **common)
     # The inventory's pods are told apart by every value the policies mention, so under
@@ -43,7 +59,7 @@ def diff(old: PolicySet, new: PolicySet, semantics: Semantics,
         old, new = reduce(old, change, semantics), reduce(new, change, semantics)
     encoder = Encoder.for_sets(vocabulary if inventory_pods is not None else [old, new], semantics, inventory_pods)
     if change is not None:
-        return pairwise(encoder, old, new, change, max_classes, progress, common, jobs)
+        return pairwise(encoder, old, new, change, max_classes, progress, common, jobs, meanwhile)
     if max_classes == 0:
         return _verdict_alone(encoder, old, new, common)
     opened = ClassSearch.difference(encoder, new, old, "newly allowed flows")

@@ -115,16 +115,25 @@ def reduce(policy_set: PolicySet, change: Change, semantics: Semantics) -> Polic
               Direction.EGRESS: frozenset(change.namespaces(Direction.INGRESS))}
     policies = []
     for policy in policy_set.policies:
-        kept = {}
-        for direction in Direction:
-            rules = policy.rules(direction) if policy.applies(direction) else ()
-            if rules and (policy.namespace, direction) not in change.scopes:
-                rules = _rules_reaching(rules, policy.namespace, remote[direction], semantics)
-            kept[direction] = rules
+        ingress, egress = (_rules_kept(policy, direction, change.scopes, remote[direction], semantics)
+                           for direction in _DIRECTIONS)
         # Built directly: dataclasses.replace costs two and a half times as much, per policy.
         policies.append(NetworkPolicy(policy.namespace, policy.name, policy.pod_selector, policy.policy_types,
-                                      kept[Direction.INGRESS], kept[Direction.EGRESS], policy.span))
+                                      ingress, egress, policy.span))
     return replace(policy_set, policies=tuple(policies))
+
+
+_DIRECTIONS = (Direction.INGRESS, Direction.EGRESS)
+
+
+def _rules_kept(policy: NetworkPolicy, direction: Direction, changed: frozenset[Scope], remote: frozenset[str],
+                semantics: Semantics) -> tuple[Rule, ...]:
+    if direction not in policy.policy_types:
+        return ()
+    rules = policy.ingress if direction is Direction.INGRESS else policy.egress
+    if not rules or (policy.namespace, direction) in changed:
+        return rules
+    return _rules_reaching(rules, policy.namespace, remote, semantics)
 
 
 def _rules_reaching(rules: tuple[Rule, ...], namespace: str, remote: frozenset[str],
@@ -220,7 +229,10 @@ class PairPolicies:
 
 
 def _only(policy: NetworkPolicy, direction: Direction, rules: tuple[Rule, ...]) -> NetworkPolicy:
-    """`policy` deciding `direction` alone, with `rules`."""
-    return replace(policy, policy_types=frozenset({direction}),
-                   ingress=rules if direction is Direction.INGRESS else (),
-                   egress=rules if direction is Direction.EGRESS else ())
+    """`policy` deciding `direction` alone, with `rules` (built directly, as in `reduce`)."""
+    return NetworkPolicy(policy.namespace, policy.name, policy.pod_selector, _ALONE[direction],
+                         rules if direction is Direction.INGRESS else (),
+                         rules if direction is Direction.EGRESS else (), policy.span)
+
+
+_ALONE = {direction: frozenset({direction}) for direction in Direction}

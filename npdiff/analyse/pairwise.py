@@ -22,6 +22,7 @@ already done is not read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from npdiff.encode import Encoder, Undecided
 from npdiff.encode.search import ClassSearch, Found, UndecidedWidening, finish, stopped
 from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.model import Flow, Pod, PolicySet
+from npdiff.model.flow import METADATA_NAME
 from npdiff.model.policy import Direction
 from npdiff.model.result import DiffResult, FlowClass, Verdict
 
@@ -70,7 +72,10 @@ Candidate = tuple[Pair, frozenset[int]]
 
 
 def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, max_classes: int,
-             progress: Step | None, common: dict, jobs: int = 1) -> DiffResult:
+             progress: Step | None, common: dict, jobs: int = 1,
+             meanwhile: Callable[[], None] | None = None) -> DiffResult:
+    """`meanwhile()` (work the pairs do not need) runs while workers list the first pieces;
+    it may not run at all if no piece is listed."""
     semantics = encoder.semantics
     policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
     cut_old, cut_new = PairPolicies(old, change, semantics), PairPolicies(new, change, semantics)
@@ -109,7 +114,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
     made: dict[tuple, FlowClass] = {}
     differing, undecided = False, ""
-    for index, result in enumerate(in_order(len(pieces), piece, run, jobs)):
+    for index, result in enumerate(in_order(len(pieces), piece, run, jobs, meanwhile)):
         if progress is not None:
             progress("comparing the two policy sets", min((index + 1) * PAIRS_PER_PIECE, len(candidates)),
                      len(candidates))
@@ -266,14 +271,33 @@ def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
         for ns in change.namespaces(direction):
             subject = "dst" if direction is Direction.INGRESS else "src"
             sides = PolicySet(old.in_namespace(ns)), PolicySet(new.in_namespace(ns))
+            alike = _alike(encoder, sides, direction, policed)
             for allowing in (1, 0):
                 local = encoder.all([encoder.in_zone(subject, ns, policed),
                                      encoder.direction_ok(sides[allowing], direction),
                                      z3.Not(encoder.direction_ok(sides[1 - allowing], direction))])
-                for zone in encoder.zones(local, other, policed, DIFFERING):
+                for zone in encoder.zones(local, other, policed, DIFFERING, alike):
                     pair = Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone)
                     found.setdefault(pair, set()).add(allowing)
     return [(pair, frozenset(found[pair])) for pair in sorted(found, key=lambda p: (p.dst or "", p.src or ""))]
+
+
+def _alike(encoder: Encoder, sides: tuple[PolicySet, PolicySet], direction: Direction,
+           policed: tuple[str, ...]) -> frozenset[str]:
+    """The namespaces with policies that a scope's verdict cannot tell apart at the other
+    end: it compares that end's namespace only with the names its policies give (their own
+    namespace, and those of metadata.name requirements, S1.1.2), and every namespace may
+    carry any other label. Under an inventory, pods are those of the inventory: none."""
+    if encoder.inventory_pods is not None:
+        return frozenset()
+    named = {p.namespace for side in sides for p in side.policies}
+    for policy in sides[0].policies + sides[1].policies:
+        for rule in policy.rules(direction):
+            for peer in rule.peers:
+                if peer.namespace_selector is not None:
+                    named.update(v for r in peer.namespace_selector.requirements if r.key == METADATA_NAME
+                                 for v in r.values)
+    return frozenset(policed) - named
 
 
 def _zone(endpoint, policed: tuple[str, ...]) -> str | None:

@@ -20,12 +20,15 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 
-def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs: int) -> Iterator[R]:
+def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs: int,
+             meanwhile: Callable[[], None] | None = None) -> Iterator[R]:
     """`run(piece(i))` for i in range(count), yielded in order. `piece(i)` is called here
     when piece i starts; with `jobs` > 1 up to that many pieces (at most MAX_WORKERS) run
     at once in workers, no further than twice that ahead of the one yielded. Closing the
     iterator early stops the workers. An exception raised by a piece is raised here, in
-    its turn; a worker that stops unexpectedly is a RuntimeError."""
+    its turn; a worker that stops unexpectedly is a RuntimeError.
+    `meanwhile()`, work of this process that the pieces do not need, is called once: while
+    the first pieces run in workers, or before the pieces when they run here."""
     workers: list[Worker] = []
     busy: dict[int, Worker] = {}      # piece index -> the worker running it
     done: dict[int, Message] = {}
@@ -38,6 +41,8 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
             except OSError:   # no more processes or memory: work with those there are
                 pass
         if not workers:
+            if meanwhile is not None:
+                meanwhile()
             for index in range(count):
                 yield run(piece(index))
             return
@@ -48,6 +53,9 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
                         worker.start(started, piece(started))
                         busy[started] = worker
                         started += 1
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
                 for worker in ready(list(busy.values())):
                     finished, message = worker.receive()
                     if message is not None:

@@ -17,7 +17,7 @@ import z3
 
 from npdiff.encode.encoder import Encoder
 from npdiff.encode.terms import conjunction, disjunction
-from npdiff.encode.solver import Answer, make_solver, undecided
+from npdiff.encode.solver import Answer, check, make_solver
 from npdiff.encode.variables import LOCAL_NODE, POD
 from npdiff.model import NetworkPolicy, Rule
 from npdiff.model.dns import DNS_PORT
@@ -277,15 +277,5 @@ class AssumptionSolver:
 
 
 def check_with(solver: z3.Solver, assumptions: list[z3.BoolRef], what: str) -> Answer:
-    """`check` of solver.py, under assumptions. Calls the C API directly: the Python
-    wrapper re-checks every assumption's sort, which dominates with many literals."""
-    array = (z3.Ast * len(assumptions))()
-    for i, lit in enumerate(assumptions):
-        array[i] = lit.as_ast()
-    ctx = solver.ctx
-    result = z3.Z3_solver_check_assumptions(ctx.ref(), solver.solver, len(assumptions), array)
-    if result == z3.Z3_L_TRUE:
-        return Answer.SAT
-    if result == z3.Z3_L_FALSE:
-        return Answer.UNSAT
-    raise undecided(what, solver)
+    """`check` of solver.py, under assumptions."""
+    return check(solver, what, assumptions)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.models import Model
 from npdiff.encode.terms import conjunction, disjunction
 from npdiff.encode.universe import ABSENT, Universe
 from npdiff.encode.variables import ADDRESS, POD, FlowVars
@@ -55,17 +56,10 @@ def dimension_vars(v: FlowVars) -> dict[str, z3.ExprRef]:
     return dims
 
 
-def point_of(model: z3.ModelRef, v: FlowVars) -> dict[str, int | bool]:
-    point: dict[str, int | bool] = {}
-    for dim, var in dimension_vars(v).items():
-        value = model.eval(var, model_completion=True)
-        if z3.is_bool(value):
-            point[dim] = z3.is_true(value)
-        elif z3.is_bv_value(value):
-            point[dim] = value.as_long()
-        else:
-            point[dim] = value.as_long()
-    return point
+def point_of(model: Model, dimensions: dict[str, z3.ExprRef], boolean: frozenset[str]) -> dict[str, int | bool]:
+    """The value in `model` of every dimension (`Encoder.dimensions`); `boolean` names the
+    Bool ones."""
+    return {dim: model.value(var, dim in boolean) for dim, var in dimensions.items()}
 
 
 def dim_term(var: z3.ExprRef, value: DimValue) -> z3.BoolRef:
@@ -83,11 +77,37 @@ def equals(var: z3.ExprRef, value: int | bool) -> z3.BoolRef:
     """`var == value` for an Int or Bool variable, built without z3's Python coercion
     (class search builds many thousands of these)."""
     ctx = var.ctx
+    ref = ctx.ref()
     if isinstance(value, bool):
-        constant = z3.BoolVal(value, ctx)
+        constant = z3.Z3_mk_true(ref) if value else z3.Z3_mk_false(ref)
     else:
-        constant = z3.IntNumRef(z3.Z3_mk_int64(ctx.ref(), value, var.sort().ast), ctx)
-    return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), var.as_ast(), constant.as_ast()), ctx)
+        constant = z3.Z3_mk_int64(ref, value, z3.Z3_get_sort(ref, var.as_ast()))
+    # An AST just returned lives until the next call that returns one: it is used at once.
+    return z3.BoolRef(z3.Z3_mk_eq(ref, var.as_ast(), constant), ctx)
+
+
+def differs(var: z3.ExprRef, value: int) -> z3.BoolRef:
+    """`var != value` for an Int variable, likewise."""
+    ctx = var.ctx
+    ref = ctx.ref()
+    args = (z3.Ast * 2)(var.as_ast(), z3.Z3_mk_int64(ref, value, z3.Z3_get_sort(ref, var.as_ast())))
+    return z3.BoolRef(z3.Z3_mk_distinct(ref, 2, args), ctx)
+
+
+def at_least(var: z3.ExprRef, value: int) -> z3.BoolRef:
+    """`var >= value` for an Int variable, likewise."""
+    ctx = var.ctx
+    ref = ctx.ref()
+    return z3.BoolRef(z3.Z3_mk_ge(ref, var.as_ast(), z3.Z3_mk_int64(ref, value, z3.Z3_get_sort(ref, var.as_ast()))),
+                      ctx)
+
+
+def at_most(var: z3.ExprRef, value: int) -> z3.BoolRef:
+    """`var <= value` for an Int variable, likewise."""
+    ctx = var.ctx
+    ref = ctx.ref()
+    return z3.BoolRef(z3.Z3_mk_le(ref, var.as_ast(), z3.Z3_mk_int64(ref, value, z3.Z3_get_sort(ref, var.as_ast()))),
+                      ctx)
 
 
 def one_of(var: z3.ExprRef, values) -> z3.BoolRef:
@@ -112,13 +132,7 @@ def _runs(ordered: list[int]) -> list[tuple[int, int]]:
 
 
 def _range(var: z3.ExprRef, lo: int, hi: int) -> z3.BoolRef:
-    ctx = var.ctx
-    sort = var.sort().ast
-
-    def const(value: int) -> z3.Ast:
-        return z3.Z3_mk_int64(ctx.ref(), value, sort)
-    return conjunction([z3.BoolRef(z3.Z3_mk_ge(ctx.ref(), var.as_ast(), const(lo)), ctx),
-                        z3.BoolRef(z3.Z3_mk_le(ctx.ref(), var.as_ast(), const(hi)), ctx)], ctx)
+    return conjunction([at_least(var, lo), at_most(var, hi)], var.ctx)
 
 
 def endpoint_dims(side: str, point: dict[str, int | bool], universe: Universe,

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import z3
 
-from npdiff.encode.cube import Cube, DimValue, dim_term, dimension_vars, equals
+from npdiff.encode.cube import Cube, DimValue, at_least, at_most, differs, dim_term, dimension_vars, equals
 from npdiff.encode.inventory import inventory_constraint
-from npdiff.encode.solver import Answer, check, make_solver
-from npdiff.encode.terms import conjunction, disjunction
+from npdiff.encode.models import Model
+from npdiff.encode.solver import Answer, assert_all, check, make_solver
+from npdiff.encode.terms import conjunction, disjunction, negation
 from npdiff.encode.universe import Universe
 from npdiff.encode.variables import LOCAL_NODE, POD, EndpointVars, FlowVars, address_in
 from npdiff.model import LabelSelector, NetworkPolicy, Peer, PolicySet, PortSpec, Rule, Semantics
@@ -46,7 +47,9 @@ class Encoder:
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._allowed: dict[int, tuple[PolicySet, z3.BoolRef]] = {}
         self._by_policy: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef, z3.BoolRef | None]] = {}
+        self._by_rule: dict[tuple[int, str], tuple[Rule, z3.BoolRef]] = {}
         self.dimensions = dimension_vars(self.vars)
+        self.boolean_dimensions = frozenset(d for d, var in self.dimensions.items() if z3.is_bool(var))
         # Keyed by identities; each entry keeps its policies alive with it.
         self._tiers: dict[tuple, tuple[list[NetworkPolicy], TierVerdict]] = {}
 
@@ -122,9 +125,9 @@ class Encoder:
             return disjunction([equals(var, i) for i in indices], var.ctx)
         if req.operator is Operator.NOT_IN:
             # absent (0) is never in `indices` (S2.7)
-            return conjunction([z3.Not(equals(var, i)) for i in indices], var.ctx)
+            return conjunction([negation(equals(var, i)) for i in indices], var.ctx)
         if req.operator is Operator.EXISTS:
-            return z3.Not(equals(var, 0))
+            return negation(equals(var, 0))
         return equals(var, 0)
 
     def _namespace_name_requirement(self, req: Requirement, ep: EndpointVars) -> z3.BoolRef:
@@ -132,9 +135,9 @@ class Encoder:
         not a valid namespace name (W-10) is the name of no namespace."""
         indices = [self.universe.namespaces.index(v) for v in req.values if v in self.universe.namespaces]
         if req.operator is Operator.IN:
-            return self.any([ep.ns == i for i in indices])
+            return self.any([equals(ep.ns, i) for i in indices])
         if req.operator is Operator.NOT_IN:
-            return self.all([ep.ns != i for i in indices])
+            return self.all([differs(ep.ns, i) for i in indices])
         return z3.BoolVal(req.operator is Operator.EXISTS, self.ctx)
 
     # -- policies, rules, peers, ports ------------------------------------------------------
@@ -167,8 +170,8 @@ class Encoder:
         v6 = self.vars.v6
         inside = address_in(ep, v6, ipaddress.ip_network(block.cidr))
         excluded = [address_in(ep, v6, ipaddress.ip_network(e)) for e in block.excepts]
-        eligible = self.all([]) if self.semantics.ipblock_matches_pods else ep.kind != POD
-        return self.all([eligible, inside, z3.Not(self.any(excluded))])
+        eligible = self.all([]) if self.semantics.ipblock_matches_pods else differs(ep.kind, POD)
+        return self.all([eligible, inside, negation(self.any(excluded))])
 
     def port(self, spec: PortSpec) -> z3.BoolRef:
         """S3.4.5 and S3.6; named ports resolve on the destination pod."""
@@ -176,24 +179,32 @@ class Encoder:
             v = self.vars
             if spec.protocol == "SCTP" and self.semantics.sctp == "unsupported":
                 return self.any([])
-            proto = v.proto == PROTOCOLS.index(spec.protocol)
+            proto = equals(v.proto, PROTOCOLS.index(spec.protocol))
             if spec.port is None:
                 return proto
             if isinstance(spec.port, str):
-                return self.all([proto, v.dst.kind == POD, v.serves[spec.port]])
+                return self.all([proto, equals(v.dst.kind, POD), v.serves[spec.port]])
             if spec.end_port is None or self.semantics.endport == "first-port":
-                return self.all([proto, v.port == spec.port])
-            return self.all([proto, v.port >= spec.port, v.port <= spec.end_port])
+                return self.all([proto, equals(v.port, spec.port)])
+            return self.all([proto, at_least(v.port, spec.port), at_most(v.port, spec.end_port)])
         return self._memo(("port", spec), build)
 
     def rule(self, policy: NetworkPolicy, rule: Rule) -> z3.BoolRef:
-        """S3.4.1: ports clause AND peers clause; empty lists match everything."""
+        """S3.4.1: ports clause AND peers clause; empty lists match everything. Equal rules
+        (the two sides' copies of a file, say) share a term; the same rule object finds
+        it by identity, without hashing the rule's every peer and selector again."""
+        found = self._by_rule.get((id(rule), policy.namespace))
+        if found is not None:
+            return found[1]
+
         def build() -> z3.BoolRef:
             remote = self.vars.src if rule.direction is Direction.INGRESS else self.vars.dst
             peers = self.any([self.peer(p, policy.namespace, remote) for p in rule.peers]) if rule.peers else self.all([])
             ports = self.any([self.port(s) for s in rule.ports]) if rule.ports else self.all([])
             return self.all([peers, ports])
-        return self._memo(("rule", policy.namespace, rule), build)
+        term = self._memo(("rule", policy.namespace, rule), build)
+        self._by_rule[(id(rule), policy.namespace)] = (rule, term)
+        return term
 
     def subject(self, direction: Direction) -> EndpointVars:
         return self.vars.dst if direction is Direction.INGRESS else self.vars.src
@@ -236,7 +247,7 @@ class Encoder:
         verdict: z3.BoolRef = self.all([])
         for tier in reversed(tiers):
             verdict = z3.If(tier.decided, tier.allow, verdict)
-        return self.any([self.subject(direction).kind != POD, verdict])
+        return self.any([differs(self.subject(direction).kind, POD), verdict])
 
     def allowed(self, policy_set: PolicySet) -> z3.BoolRef:
         """S3.7.1: the connection needs the source's egress and the destination's ingress."""
@@ -285,29 +296,33 @@ class Encoder:
         """End `side` ("src" or "dst") is in the zone of `namespace` (None: FREE)."""
         return self._zone(self.vars.src if side == "src" else self.vars.dst, namespace, policed)
 
-    def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str) -> list[str | None]:
+    def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str,
+              alike: frozenset[str] = frozenset()) -> list[str | None]:
         """The zones of end `side` ("src" or "dst") that hold some well-formed flow of `term`:
-        one check per zone found, and one more."""
+        one check per zone found, and one more. `alike` names namespaces that `term` cannot
+        tell apart (it never compares that end's namespace with theirs, and the flows are
+        not restricted to an inventory): one of them found is all of them found."""
         ep = self.vars.src if side == "src" else self.vars.dst
         solver = make_solver(self.ctx, self.semantics.timeout_ms)
-        solver.add(self.well_formed(), term)
+        assert_all(solver, self.well_formed(), term)
         found: list[str | None] = []
         while check(solver, what) is Answer.SAT:
-            model = solver.model()
-            index = model.eval(ep.ns, model_completion=True).as_long()
-            is_pod = z3.is_true(model.eval(ep.kind == POD, model_completion=True))
+            model = Model.of(solver)
+            index = model.number(ep.ns)
+            is_pod = model.number(ep.kind) == POD
             name = self.universe.namespaces[index] if index < len(self.universe.namespaces) else None
             zone = name if is_pod and name in policed else None
-            found.append(zone)
-            solver.add(z3.Not(self._zone(ep, zone, policed)))
+            group = sorted(alike) if zone in alike else [zone]
+            found.extend(group)
+            assert_all(solver, *(negation(self._zone(ep, z, policed)) for z in group))
         return found
 
     def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
         def build() -> z3.BoolRef:
             if namespace is not None:
-                return self.all([ep.kind == POD, ep.ns == self.universe.namespace_index(namespace)])
+                return self.all([equals(ep.kind, POD), equals(ep.ns, self.universe.namespace_index(namespace))])
             indices = sorted({self.universe.namespace_index(ns) for ns in policed})
-            return z3.Not(self.all([ep.kind == POD, self.any([ep.ns == i for i in indices])]))
+            return negation(self.all([equals(ep.kind, POD), self.any([equals(ep.ns, i) for i in indices])]))
         return self._memo(("zone", ep.side, namespace, policed if namespace is None else ()), build)
 
     # -- concrete flows ---------------------------------------------------------------------
@@ -322,14 +337,10 @@ class ConcreteFlow:
     def __init__(self, encoder: Encoder, assignment: list[tuple[z3.ExprRef, z3.ExprRef]]):
         self._encoder = encoder
         # A model that pins every variable evaluates any term in one pass over it, which is
-        # far cheaper than substituting the assignment into each term; every variable is a
-        # constant, so the model is written directly rather than solved for.
-        if len({var.get_id() for var, _ in assignment}) != len(assignment):
+        # far cheaper than substituting the assignment into each term.
+        if len({var.ast.value for var, _ in assignment}) != len(assignment):
             raise AssertionError("a concrete flow's assignment pins a variable twice")
-        ctx = encoder.ctx
-        self._model = z3.ModelRef(z3.Z3_mk_model(ctx.ref()), ctx)
-        for var, value in assignment:
-            self._model.update_value(var, value)
+        self._model = Model.pinning(assignment, encoder.ctx)
         self._known: dict[int, bool] = {}
         self._terms: list[z3.BoolRef] = []
 
@@ -338,7 +349,7 @@ class ConcreteFlow:
         known = self._known.get(term.ast.value)
         if known is not None:
             return known
-        known = _bool_value(self._model, term)
+        known = self._model.truth(term)
         self._known[term.ast.value] = known
         self._terms.append(term)  # keeps the AST, and so its address, alive
         return known
@@ -367,20 +378,3 @@ class ConcreteFlow:
     def allowed(self, policy_set: PolicySet) -> bool:
         return self._holds(self._encoder.allowed(policy_set))
 
-
-def _bool_value(model: z3.ModelRef, term: z3.BoolRef) -> bool:
-    """`term` under a model that pins every variable, through z3's C API: evaluation is
-    what explaining a witness does most, and the Python wrappers cost more than it."""
-    ctx = model.ctx.ref()
-    out = (z3.Ast * 1)()
-    if not z3.Z3_model_eval(ctx, model.model, term.as_ast(), True, out):
-        raise AssertionError("a term could not be evaluated under the flow's model")
-    value = out[0]
-    z3.Z3_inc_ref(ctx, value)
-    try:
-        truth = z3.Z3_get_bool_value(ctx, value)
-    finally:
-        z3.Z3_dec_ref(ctx, value)
-    if truth == z3.Z3_L_UNDEF:
-        raise AssertionError(f"term not concrete under the flow's model: {term}")
-    return truth == z3.Z3_L_TRUE

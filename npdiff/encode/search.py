@@ -18,7 +18,10 @@ from npdiff.encode.cube import (
     Cube, cuts_for, domain, endpoint_dims, equals, one_of, point_of,
 )
 from npdiff.encode.encoder import Encoder
-from npdiff.encode.solver import Answer, Undecided, check, make_solver, preprocessed
+from npdiff.encode.models import Model
+from npdiff.encode.solver import Answer, Undecided, assert_all, check, core_of, make_solver, preprocessed
+from npdiff.encode.terms import implication, negation
+from npdiff.encode.variables import POD
 from npdiff.model import PolicySet
 
 if TYPE_CHECKING:
@@ -48,21 +51,21 @@ class ClassSearch:
         self.pinned = pinned
         self.target = target
         self.finder = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-        self.finder.add(*preprocessed(encoder.ctx, encoder.well_formed(), target))
+        assert_all(self.finder, *preprocessed(encoder.ctx, encoder.well_formed(), target))
 
     @cached_property
     def checker(self) -> z3.Solver:
         """The complement of the target: a cube is inside iff checking it here is UNSAT."""
         checker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
         checker.set("core.minimize", True)  # small cores give wide cubes (see _needed)
-        checker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), z3.Not(self.target)))
+        assert_all(checker, *preprocessed(self.encoder.ctx, self.encoder.well_formed(), negation(self.target)))
         return checker
 
     @cached_property
     def seeker(self) -> z3.Solver:
         """The target itself, for candidate values (cubes may overlap)."""
         seeker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        seeker.add(*preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
+        assert_all(seeker, *preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
         return seeker
 
     @classmethod
@@ -85,9 +88,9 @@ class ClassSearch:
 
     def _next(self) -> Found:
         """Widen the finder's model into a cube and block it (after a SAT check)."""
-        point = point_of(self.finder.model(), self.encoder.vars)
+        point = point_of(Model.of(self.finder), self.encoder.dimensions, self.encoder.boolean_dimensions)
         cube = self.widen(point)
-        self.finder.add(z3.Not(self.encoder.cube(cube)))
+        assert_all(self.finder, negation(self.encoder.cube(cube)))
         return Found(point, cube)
 
     def cover(self, max_classes: int, progress: Step | None = None) -> tuple[list[Found], str]:
@@ -122,7 +125,7 @@ class ClassSearch:
     def inside(self, cube: Cube) -> bool:
         self.checker.push()
         try:
-            self.checker.add(self.encoder.cube(cube))
+            assert_all(self.checker, self.encoder.cube(cube))
             return check(self.checker, self.what) is Answer.UNSAT
         finally:
             self.checker.pop()
@@ -151,16 +154,16 @@ class ClassSearch:
         is dropped at once (the core alone keeps the cube inside), sparing a check per
         dimension. A kind or address family stays while any dimension it qualifies does,
         and both kinds stay while the family does."""
-        literals: dict[int, tuple[z3.BoolRef, str]] = {}
+        literals: dict[int, tuple[z3.BoolRef, str]] = {}   # by the address of each literal's AST
         self.checker.push()
         try:
             for i, (dim, value) in enumerate(cube.dims):
                 literal = z3.Bool(f"npdiff!dim!{i}", self.encoder.ctx)
-                self.checker.add(z3.Implies(literal, self.encoder.dimension(dim, value)))
-                literals[literal.get_id()] = (literal, dim)
+                assert_all(self.checker, implication(literal, self.encoder.dimension(dim, value)))
+                literals[literal.ast.value] = (literal, dim)
             if check(self.checker, self.what, [literal for literal, _ in literals.values()]) is not Answer.UNSAT:
                 raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
-            needed = {literals[c.get_id()][1] for c in self.checker.unsat_core()}
+            needed = {literals[c][1] for c in core_of(self.checker)}
         finally:
             self.checker.pop()
         for side in ("src", "dst"):
@@ -208,6 +211,7 @@ class ClassSearch:
         bad one found on the way is dropped), and the values neither named, which have no
         flow of the target, join only if they have no flow at all (vacuous)."""
         var = self.encoder.dimensions[dim]
+        boolean = dim in self.encoder.boolean_dimensions
         values = domain(dim, self.encoder.universe)
         if len(values) == 2:  # a named port served or not: the other value joins iff inside
             wider = cube.replace(dim, None)
@@ -219,35 +223,35 @@ class ClassSearch:
         self.checker.push()
         self.seeker.push()
         try:
-            self.checker.add(others)
-            self.seeker.add(others)
+            assert_all(self.checker, others)
+            assert_all(self.seeker, others)
             for value in good:
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
             while check(self.seeker, self.what) is Answer.SAT:
-                value = _value(self.seeker.model(), var)
+                value = Model.of(self.seeker).value(var, boolean)
                 candidates.add(value)
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
                 if check(self.checker, self.what) is not Answer.SAT:
                     return _with_values(cube, dim, [v for v in values if v not in bad], values)
-                value = _value(self.checker.model(), var)
+                value = Model.of(self.checker).value(var, boolean)
                 bad.add(value)
                 candidates.discard(value)
-                self.checker.add(z3.Not(equals(var, value)))
-                self.seeker.add(z3.Not(equals(var, value)))
+                assert_all(self.checker, negation(equals(var, value)))
+                assert_all(self.seeker, negation(equals(var, value)))
             rest = [v for v in values if v not in bad and v not in good and v not in candidates]
             while candidates:
                 self.checker.push()
-                self.checker.add(one_of(var, candidates))
+                assert_all(self.checker, one_of(var, candidates))
                 found = check(self.checker, self.what) is Answer.SAT
-                value = _value(self.checker.model(), var) if found else None
+                value = Model.of(self.checker).value(var, boolean) if found else None
                 self.checker.pop()
                 if value is None:
                     good |= candidates
                     break
                 candidates.discard(value)
-                self.checker.add(z3.Not(equals(var, value)))
+                assert_all(self.checker, negation(equals(var, value)))
             if rest:
-                self.checker.add(one_of(var, rest))
+                assert_all(self.checker, one_of(var, rest))
                 if check(self.checker, self.what) is Answer.UNSAT:
                     good.update(rest)
         finally:
@@ -307,21 +311,50 @@ def rejoin(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     continuation beyond it is covered by its neighbours may extend over them, and
     `irredundant` then drops what it made redundant. The union is unchanged."""
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-    solver.add(encoder.well_formed(), z3.Not(z3.Or([encoder.cube(f.cube) for f in found])))
+    assert_all(solver, encoder.well_formed(), negation(z3.Or([encoder.cube(f.cube) for f in found])))
+    held = {side: _namespaces_held(found, side) for side in ("src", "dst")}
     widened = []
     for item in found:
         cube = item.cube
         for dim in ("src.ns", "src.kind", "dst.ns", "dst.kind"):
             if cube.get(dim) is None or (dim.endswith(".kind") and not _any_end(cube, dim)):
                 continue
+            if dim.endswith(".ns") and _beyond(encoder, item.point, dim, held[dim[:3]]):
+                continue   # the check would find that flow outside every cube
             wider = cube.replace(dim, None)
             solver.push()
-            solver.add(encoder.cube(wider))
+            assert_all(solver, encoder.cube(wider))
             if check(solver, what) is Answer.UNSAT:
                 cube = wider
             solver.pop()
         widened.append(Found(item.point, cube))
     return widened
+
+
+def _namespaces_held(found: list[Found], side: str) -> frozenset[int] | None:
+    """The namespaces of the pods at end `side` that some cube holds; None for all of them."""
+    held: set[int] = set()
+    for item in found:
+        kinds, namespaces = item.cube.get(f"{side}.kind"), item.cube.get(f"{side}.ns")
+        if kinds is not None and POD not in kinds:
+            continue
+        if namespaces is None:
+            return None
+        held.update(namespaces)
+    return frozenset(held)
+
+
+def _beyond(encoder: Encoder, point: dict[str, int | bool], dim: str, held: frozenset[int] | None) -> bool:
+    """Whether the point moved to a namespace (at end `dim`) that no cube holds is still a
+    well-formed flow: then the cube without `dim` is not covered, and no check is needed.
+    The point is a pod there (its cube names the namespace); moved, it keeps its labels,
+    and only a move onto the other end's named namespace could break a fact (S1.1.2: the
+    two ends then share the namespace's labels). Pods of an inventory cannot be moved."""
+    if held is None or encoder.inventory_pods is not None:
+        return False
+    other = encoder.universe.other_namespace
+    facing = point["dst.ns" if dim == "src.ns" else "src.ns"]
+    return any(v not in held and (v == other or v != facing) for v in domain(dim, encoder.universe))
 
 
 def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
@@ -334,13 +367,13 @@ def irredundant(encoder: Encoder, found: list[Found], what: str) -> list[Found]:
     if len(found) < 2:
         return list(found)
     solver = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-    solver.add(encoder.well_formed())
+    assert_all(solver, encoder.well_formed())
     inside, outside = [], []   # by cube: a literal implying the flow is in it, and one that it is not
     for i, item in enumerate(found):
         inside.append(z3.Bool(f"npdiff!in!{i}", encoder.ctx))
         outside.append(z3.Bool(f"npdiff!out!{i}", encoder.ctx))
         term = encoder.cube(item.cube)
-        solver.add(z3.Implies(inside[i], term), z3.Implies(outside[i], z3.Not(term)))
+        assert_all(solver, implication(inside[i], term), implication(outside[i], negation(term)))
     kept = list(range(len(found)))
     for i in reversed(range(len(found))):
         others = [outside[j] for j in kept if j != i]
@@ -361,11 +394,6 @@ def _with_values(cube: Cube, dim: str, chosen: list, values: tuple) -> Cube:
     return cube.replace(dim, None if len(chosen) == len(values) else frozenset(chosen))
 
 
-def _value(model: z3.ModelRef, var: z3.ExprRef) -> int | bool:
-    value = model.eval(var, model_completion=True)
-    return z3.is_true(value) if z3.is_bool(value) else value.as_long()
-
-
 def _atom_index(cuts: tuple[int, ...], value: int) -> int:
     low, high = 0, len(cuts) - 1
     while low < high:
@@ -379,16 +407,26 @@ def _atom_index(cuts: tuple[int, ...], value: int) -> int:
 
 def merge(found: list[Found], universe) -> list[Found]:
     """Join two cubes that agree on every dimension but one, where their union is a cube:
-    any two value sets, or two intervals that touch or overlap."""
+    any two value sets, or two intervals that touch or overlap. The first two cubes that
+    join (in order) are joined, and the cubes are looked over again."""
     items = list(found)
+    # Looking over again asks mostly about the same two cubes: each answer is kept (by
+    # identity; `made` keeps every cube alive, so no identity is reused).
+    joins: dict[tuple[int, int], Cube | None] = {}
+    made = [item.cube for item in items]
     merged = True
     while merged:
         merged = False
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
-                joined = _join(items[i].cube, items[j].cube, universe)
+                a, b = items[i].cube, items[j].cube
+                key = (id(a), id(b))
+                if key not in joins:
+                    joins[key] = _join(a, b, universe)
+                joined = joins[key]
                 if joined is not None:
                     items[i] = Found(items[i].point, joined)
+                    made.append(joined)
                     del items[j]
                     merged = True
                     break
@@ -398,6 +436,8 @@ def merge(found: list[Found], universe) -> list[Found]:
 
 
 def _join(a: Cube, b: Cube, universe) -> Cube | None:
+    if len(a.dims) != len(b.dims):
+        return None
     da, db = dict(a.dims), dict(b.dims)
     if da.keys() != db.keys():
         return None

@@ -1,4 +1,9 @@
-"""The one place that creates solvers: fixed seeds, a budget per check, three-valued answers."""
+"""The one place that creates solvers: fixed seeds, a budget per check, three-valued answers.
+
+A solver's models and unsat cores depend on everything its context made before, in order
+(z3 numbers terms as they are made, and reuses the numbers of terms released): a change
+that makes or releases terms in another order changes witnesses, even where it changes no
+term. The C API calls here and in models.py make and keep what the wrappers did."""
 
 from __future__ import annotations
 
@@ -55,14 +60,40 @@ def preprocessed(ctx: z3.Context, *terms: z3.BoolRef) -> list[z3.BoolRef]:
     goal = z3.Goal(ctx=ctx)
     goal.add(*terms)
     (result,) = z3.Then("simplify", "propagate-values", ctx=ctx)(goal)
-    return [result[i] for i in range(len(result))]
+    # Every formula of a goal is Boolean: read without the wrappers' sort dispatch.
+    ref, handle = ctx.ref(), result.goal
+    return [z3.BoolRef(z3.Z3_goal_formula(ref, handle, i), ctx) for i in range(z3.Z3_goal_size(ref, handle))]
 
 
 def check(solver: z3.Solver, what: str, assumptions: list[z3.BoolRef] | None = None) -> Answer:
-    """Run one check; `what` names the question for the undecided message."""
-    result = solver.check(*(assumptions or []))
-    if result == z3.sat:
+    """Run one check; `what` names the question for the undecided message. The C API is
+    called directly: `Solver.check` casts every assumption through the Python wrappers,
+    and class search checks thousands of times."""
+    count = len(assumptions) if assumptions else 0
+    args = (z3.Ast * count)(*(a.as_ast() for a in assumptions)) if count else None
+    result = z3.Z3_solver_check_assumptions(solver.ctx.ref(), solver.solver, count, args)
+    if result == z3.Z3_L_TRUE:
         return Answer.SAT
-    if result == z3.unsat:
+    if result == z3.Z3_L_FALSE:
         return Answer.UNSAT
     raise undecided(what, solver)
+
+
+def assert_all(solver: z3.Solver, *terms: z3.BoolRef) -> None:
+    """`solver.add(*terms)` for Boolean terms, without the wrappers' per-term sort check."""
+    ctx, handle = solver.ctx.ref(), solver.solver
+    for term in terms:
+        z3.Z3_solver_assert(ctx, handle, term.as_ast())
+
+
+def core_of(solver: z3.Solver) -> set[int]:
+    """The unsat core of the solver's last check, as the addresses of its assumptions'
+    ASTs (`term.ast.value`: equal terms share one AST), read without an expression object
+    per literal."""
+    ctx = solver.ctx.ref()
+    core = z3.Z3_solver_get_unsat_core(ctx, solver.solver)
+    z3.Z3_ast_vector_inc_ref(ctx, core)
+    try:
+        return {z3.Z3_ast_vector_get(ctx, core, i).value for i in range(z3.Z3_ast_vector_size(ctx, core))}
+    finally:
+        z3.Z3_ast_vector_dec_ref(ctx, core)

@@ -1,4 +1,4 @@
-"""And and Or built through z3's C API: the one place terms are joined in bulk."""
+"""And, Or, Not and Implies built through z3's C API: the one place terms are joined in bulk."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ def conjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
 def disjunction(terms: list[z3.BoolRef], ctx: z3.Context) -> z3.BoolRef:
     """`z3.Or`, likewise."""
     return _connective(z3.Z3_mk_or, terms, ctx, False)
+
+
+def negation(term: z3.BoolRef) -> z3.BoolRef:
+    """`z3.Not` without its sort check and coercion (class search negates thousands of terms)."""
+    ctx = term.ctx
+    return z3.BoolRef(z3.Z3_mk_not(ctx.ref(), term.as_ast()), ctx)
+
+
+def implication(premise: z3.BoolRef, conclusion: z3.BoolRef) -> z3.BoolRef:
+    """`z3.Implies`, likewise."""
+    ctx = premise.ctx
+    return z3.BoolRef(z3.Z3_mk_implies(ctx.ref(), premise.as_ast(), conclusion.as_ast()), ctx)
 
 
 def _connective(make, terms: list[z3.BoolRef], ctx: z3.Context, empty: bool) -> z3.BoolRef:

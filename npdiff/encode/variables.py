@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import z3
 
+from npdiff.encode.terms import conjunction, negation
 from npdiff.encode.universe import Universe
 from npdiff.model import Address, Flow, Pod, Semantics
 from npdiff.model.policy import PROTOCOLS
@@ -166,14 +167,19 @@ def _endpoint_assignment(ep_vars: EndpointVars, ep: Pod | Address, universe: Uni
 
 
 def address_in(ep: EndpointVars, v6: z3.BoolRef, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> z3.BoolRef:
-    """The endpoint's address of the flow's family lies in `net`."""
+    """The endpoint's address of the flow's family lies in `net` (built through the C API:
+    policies of a large set hold thousands of blocks)."""
     if net.version == 4:
-        bits, var, family = 32, ep.ip4, z3.Not(v6)
+        bits, var, family = 32, ep.ip4, negation(v6)
     else:
         bits, var, family = 128, ep.ip6, v6
-    if net.prefixlen == 0:
-        return z3.And(ep.has_ip, family)
-    mask = ((1 << net.prefixlen) - 1) << (bits - net.prefixlen)
     ctx = var.ctx
-    return z3.And(ep.has_ip, family,
-                  var & z3.BitVecVal(mask, bits, ctx) == z3.BitVecVal(int(net.network_address), bits, ctx))
+    if net.prefixlen == 0:
+        return conjunction([ep.has_ip, family], ctx)
+    mask = ((1 << net.prefixlen) - 1) << (bits - net.prefixlen)
+    ref = ctx.ref()
+    sort = z3.Z3_get_sort(ref, var.as_ast())   # lives with `var`
+    masked = z3.BitVecRef(z3.Z3_mk_bvand(ref, var.as_ast(), z3.Z3_mk_numeral(ref, str(mask), sort)), ctx)
+    network = z3.Z3_mk_numeral(ref, str(int(net.network_address)), sort)
+    # The network first, as `==` wrote it (the numeral's type is the more specific one).
+    return conjunction([ep.has_ip, family, z3.BoolRef(z3.Z3_mk_eq(ref, network, masked.as_ast()), ctx)], ctx)
