@@ -175,9 +175,13 @@ def line_shapes(text: str) -> tuple[Sequence[int], list[Any]] | None:
         return None
     lines = plain.split("\n")
     shapes: list[Any] = list(map(_SHAPES.get, lines))   # most lines of a repository repeat
+    missing = -1
     try:
-        if None in shapes:
-            shapes = [_line_shape(line) if shape is None else shape for line, shape in zip(lines, shapes)]
+        while True:   # the lines seen for the first time: a few per file
+            missing = shapes.index(None, missing + 1)
+            shapes[missing] = _line_shape(lines[missing])
+    except ValueError:
+        pass
     except (_Decline, ScalarError):
         return None
     if _SKIP not in shapes:

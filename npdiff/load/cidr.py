@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 _DIGITS = re.compile(r"[0-9]+")
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 @dataclass(frozen=True)
 class CIDR:
-    network: IPNetwork
+    version: int                # 4 or 6
+    address: int                # the network's first address
+    prefix: int                 # its prefix length
     problems: tuple[str, ...]   # W-04 reasons; empty when the text is canonical
     mapped: bool                # an IPv4-mapped IPv6 network (W-05)
     text: str                   # the network in canonical form
@@ -37,7 +37,6 @@ def parse_cidr(text: str) -> CIDR | str:
     problems: list[str] = []
     if len(prefix_text) > 1 and prefix_text.startswith("0"):
         problems.append("the prefix length has leading zeros")
-    network: IPNetwork
     mapped = False
     prefix = int(prefix_text)
     if ":" in address_text:
@@ -49,9 +48,9 @@ def parse_cidr(text: str) -> CIDR | str:
             return invalid
         if prefix > address.max_prefixlen:
             return f"prefix length {prefix} is longer than {address.max_prefixlen}"
-        network = ipaddress.IPv6Network((address, prefix), strict=False)
         value, bits = int(address), address.max_prefixlen
         mapped = address.ipv4_mapped is not None
+        version = 6
     else:
         octets = address_text.split(".")
         if len(octets) != 4 or not all(_DIGITS.fullmatch(o) and int(o) <= 255 for o in octets):
@@ -60,20 +59,25 @@ def parse_cidr(text: str) -> CIDR | str:
             problems.append("the address has leading zeros (read as decimal)")
         if prefix > 32:
             return f"prefix length {prefix} is longer than 32"
-        # Integer arithmetic: ipaddress parsing text is most of the time of a large load's CIDRs.
+        # Integer arithmetic: ipaddress objects are most of the time of a large load's CIDRs.
         value, bits = 0, 32
         for octet in octets:
             value = value << 8 | int(octet)
-        network = ipaddress.IPv4Network((value >> (bits - prefix) << (bits - prefix), prefix))
-    if value & ((1 << (bits - prefix)) - 1):
+        version = 4
+    first = value >> (bits - prefix) << (bits - prefix)
+    if value != first:
         problems.append("host bits are set")
-    canonical = str(network)
+    if version == 4:
+        canonical = f"{first >> 24}.{first >> 16 & 255}.{first >> 8 & 255}.{first & 255}/{prefix}"
+    else:
+        canonical = str(ipaddress.IPv6Network((first, prefix)))
     if not problems and not mapped and text != canonical:
         problems.append("it is not in canonical form")
-    return CIDR(network, tuple(problems), mapped, canonical)
+    return CIDR(version, first, prefix, tuple(problems), mapped, canonical)
 
 
-def strict_subset(inner: IPNetwork, outer: IPNetwork) -> bool:
+def strict_subset(inner: CIDR, outer: CIDR) -> bool:
     """`inner` lies inside `outer` with a strictly longer prefix (ValidateIPBlock)."""
-    return (inner.version == outer.version and inner.prefixlen > outer.prefixlen
-            and inner.network_address in outer)
+    bits = 32 if outer.version == 4 else 128
+    return (inner.version == outer.version and inner.prefix > outer.prefix
+            and inner.address >> (bits - outer.prefix) == outer.address >> (bits - outer.prefix))

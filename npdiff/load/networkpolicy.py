@@ -285,7 +285,7 @@ class _PolicyReader:
                 ok = False
                 continue
             self.cidr_warnings(exc_text, parsed_exc, exc_path, item_line)
-            if cidr is not None and not strict_subset(parsed_exc.network, cidr.network):
+            if cidr is not None and not strict_subset(parsed_exc, cidr):
                 self.sink.error(item_line, "E-NP-07", exc_path,
                                 f"{exc_text!r} must be a strict subset of cidr {text!r}")
                 ok = False

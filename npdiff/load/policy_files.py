@@ -396,7 +396,7 @@ def _ip_block(value: Any) -> IPBlock:
     excepts = []
     for _, text in () if raw is None else _items(raw):
         inner = _cidr(text)
-        if not strict_subset(inner.network, cidr.network):
+        if not strict_subset(inner, cidr):
             raise _Decline   # E-NP-07
         excepts.append(inner.text)
     return IPBlock(cidr.text, tuple(excepts))
