@@ -174,6 +174,8 @@ def line_shapes(text: str) -> tuple[Sequence[int], list[Any]] | None:
     if plain is None:
         return None
     lines = plain.split("\n")
+    if not lines[-1]:
+        lines.pop()   # after the last line break: nothing, as a blank line holds nothing
     shapes: list[Any] = list(map(_SHAPES.get, lines))   # most lines of a repository repeat
     missing = -1
     try:

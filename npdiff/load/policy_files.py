@@ -20,7 +20,7 @@ structural diff asks for it (load/file_read.py).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Sequence
 
 from npdiff.load.block_yaml import EMPTY_LIST, EMPTY_MAP, END, NO_KEY, PENDING, START, line_shapes
 from npdiff.load.cidr import CIDR, parse_cidr, strict_subset
@@ -75,7 +75,7 @@ def read_policy_file(source: Source) -> FileRead | None:
         return None
     numbers, shapes = shaped
     try:
-        documents = _Lines(numbers, shapes).documents()
+        documents = _documents(numbers, shapes)
         if not documents:
             return None
         file = source.name
@@ -90,114 +90,110 @@ def read_policy_file(source: Source) -> FileRead | None:
     return FileRead(tuple(objects), tuple(policies), ())
 
 
-class _Lines:
-    """Block collections built from line shapes as plain dicts and `Items`, within the
+def _documents(numbers: Sequence[int], shapes: list[Any]) -> list[tuple[int, dict]]:
+    """(line, root mapping) of each non-empty document."""
+    if END in shapes:
+        raise _Decline
+    found = []
+    start, total = 0, len(shapes)
+    while start <= total:
+        try:
+            stop = shapes.index(START, start)
+        except ValueError:
+            stop = total
+        if stop > start:
+            found.append((numbers[start], _document(numbers, shapes, start, stop)))
+        start = stop + 1
+    return found
+
+
+def _document(numbers: Sequence[int], shapes: list[Any], i: int, stop: int) -> dict:
+    """The root mapping of the document on lines `i` to `stop` (exclusive).
+
+    Block collections are built from line shapes as plain dicts and `Items`, within the
     part of block YAML where the general reader builds the same values; anything else
     declines. A null declines too: the API server reads it as absent, which is the
-    general path's to say."""
-
-    __slots__ = ("numbers", "shapes", "stop")
-
-    def __init__(self, numbers: list[int], shapes: list[Any]) -> None:
-        self.numbers = numbers
-        self.shapes = shapes
-        self.stop = 0
-
-    def documents(self) -> list[tuple[int, dict]]:
-        """(line, root mapping) of each non-empty document."""
-        shapes = self.shapes
-        if END in shapes:
-            raise _Decline
-        found = []
-        start, total = 0, len(shapes)
-        while start <= total:
-            try:
-                stop = shapes.index(START, start)
-            except ValueError:
-                stop = total
-            if stop > start:
-                self.stop = stop
-                dashes, col = shapes[start][:2]
-                if dashes:
-                    raise _Decline   # a document that is a list, not an object
-                root, end = self.mapping(start, col, 0)
-                if end != stop:
-                    raise _Decline
-                found.append((self.numbers[start], root))
-            start = stop + 1
-        return found
-
-    def mapping(self, i: int, col: int, depth: int) -> tuple[dict, int]:
-        """The mapping whose keys are at `col`, its first key on line `i` (possibly after
-        the `-` of the entry it is), and the index of the line after it."""
-        shapes, stop = self.shapes, self.stop
-        found: dict = {}
-        dashes, key_col, key, kind, value = shapes[i]
-        while True:
-            if key is NO_KEY or key in found:
+    general path's to say. One loop over the lines, the open collections on a stack
+    (each: the collection, its column, whether it is a sequence, and for a sequence
+    whether it sits at its key's column), so that a line costs no call.
+    """
+    dashes, col, key, kind, value = shapes[i]
+    if dashes:
+        raise _Decline   # a document that is a list, not an object
+    root: dict = {}
+    node: Any = root
+    at, is_list, indentless = col, False, False
+    stack = [(node, at, is_list, indentless)]
+    while True:
+        if is_list:   # an entry: `- value` or `- key: ...`, which opens a mapping
+            if len(dashes) > 1 or col < 0:
                 raise _Decline
-            i += 1
-            if kind == PENDING:   # the value is on the lines that follow
-                if depth >= _DEPTH or i >= stop:
-                    raise _Decline
-                dashes, inner = shapes[i][:2]
-                if dashes:
-                    if dashes[0] < col:
-                        raise _Decline
-                    value, i = self.sequence(i, dashes[0], dashes[0] == col, depth + 1)
-                elif inner > col:
-                    value, i = self.mapping(i, inner, depth + 1)
-                else:
-                    raise _Decline
-            elif kind == EMPTY_MAP:
-                value = {}
-            elif kind == EMPTY_LIST:
-                value = []
-            elif value is None:
-                raise _Decline
-            found[key] = value
-            if i >= stop:
-                return found, i
-            dashes, key_col, key, kind, value = shapes[i]
-            if dashes:
-                if dashes[0] < col:
-                    return found, i
-                raise _Decline
-            if key_col != col:
-                if key_col < col:
-                    return found, i
-                raise _Decline
-
-    def sequence(self, i: int, col: int, indentless: bool, depth: int) -> tuple[Items, int]:
-        """The sequence whose `-` are at `col` (the column of the key it belongs to when
-        `indentless`), from line `i`, and the index of the line after it."""
-        shapes, numbers, stop = self.shapes, self.numbers, self.stop
-        found: Items = []
-        while i < stop:
-            dashes, key_col, key, kind, value = shapes[i]
-            if not dashes:
-                if key_col < col or (indentless and key_col == col):
-                    break
-                raise _Decline
-            if dashes[0] != col:
-                if dashes[0] < col:
-                    break
-                raise _Decline
-            if len(dashes) > 1 or key_col < 0 or depth >= _DEPTH:
-                raise _Decline
-            line = numbers[i]
-            if key is not NO_KEY:
-                value, i = self.mapping(i, key_col, depth + 1)
-            else:
-                i += 1
+            if key is NO_KEY:
                 if kind == EMPTY_MAP:
                     value = {}
                 elif kind == EMPTY_LIST:
                     value = []
                 elif value is None:
                     raise _Decline
-            found.append((line, value))
-        return found, i
+                node.append((numbers[i], value))
+            else:
+                entry: dict = {}
+                node.append((numbers[i], entry))
+                if len(stack) >= _DEPTH:
+                    raise _Decline
+                node, at, is_list, indentless = entry, col, False, False
+                stack.append((node, at, is_list, indentless))
+        if not is_list:   # a key of the mapping on top
+            if key is NO_KEY or key in node:
+                raise _Decline
+            if kind == PENDING:   # its value is on the lines that follow
+                i += 1
+                if i >= stop or len(stack) >= _DEPTH:
+                    raise _Decline
+                child: Any = [] if shapes[i][0] else {}   # a sequence if the line is an entry
+                node[key] = child
+                dashes, col, key, kind, value = shapes[i]
+                if dashes:
+                    if dashes[0] < at:
+                        raise _Decline
+                    node, at, is_list, indentless = child, dashes[0], True, dashes[0] == at
+                elif col > at:
+                    node, at, is_list, indentless = child, col, False, False
+                else:
+                    raise _Decline
+                stack.append((node, at, is_list, indentless))
+                continue
+            if kind == EMPTY_MAP:
+                value = {}
+            elif kind == EMPTY_LIST:
+                value = []
+            elif value is None:
+                raise _Decline
+            node[key] = value
+        i += 1
+        if i >= stop:
+            return root
+        dashes, col, key, kind, value = shapes[i]
+        while True:   # close the collections the line is not part of
+            if is_list:
+                if dashes:
+                    if dashes[0] == at:
+                        break
+                    if dashes[0] > at:
+                        raise _Decline
+                elif not (col < at or (indentless and col == at)):
+                    raise _Decline
+            elif dashes:
+                if dashes[0] >= at:
+                    raise _Decline
+            elif col == at:
+                break
+            elif col > at:
+                raise _Decline
+            stack.pop()
+            if not stack:
+                raise _Decline   # more than one root
+            node, at, is_list, indentless = stack[-1]
 
 
 # --- the policy, field by field --------------------------------------------------------
@@ -310,17 +306,16 @@ def _rules(value: Any, direction: Direction, allowed: frozenset[str], peers_key:
         rule = _fields(raw, allowed)
         raw_peers, raw_ports = rule.get(peers_key), rule.get("ports")
         peers = () if raw_peers is None else tuple(
-            _peer(peer, peer_line, position, file) for position, (peer_line, peer) in enumerate(_items(raw_peers)))
+            [_peer(peer, peer_line, position, file) for position, (peer_line, peer) in enumerate(_items(raw_peers))])
         ports = () if raw_ports is None else tuple(
-            _port(port, port_line, file) for port_line, port in _items(raw_ports))
+            [_port(port, port_line, file) for port_line, port in _items(raw_ports)])
         rules.append(Rule(direction, index, peers, ports, Span(file, line)))
     return tuple(rules)
 
 
-def _peer(value: Any, line: int, index: int, file: str) -> Peer:
-    peer = _fields(value, _PEER)
-    if not peer:
-        raise _Decline   # E-NP-04
+def _peer(peer: Any, line: int, index: int, file: str) -> Peer:
+    if type(peer) is not dict or not peer or not _PEER.issuperset(peer):
+        raise _Decline   # not a mapping of peer fields, or none of them (E-NP-04)
     block = peer.get("ipBlock")
     if block is not None:
         if len(peer) > 1:
@@ -334,8 +329,9 @@ def _peer(value: Any, line: int, index: int, file: str) -> Peer:
 _LABELS_ONLY: dict[tuple, LabelSelector] = {}   # (namespace?, matchLabels items): selector
 
 
-def _selector(value: Any, namespace: bool) -> LabelSelector:
-    selector = _fields(value, _SELECTOR)
+def _selector(selector: Any, namespace: bool) -> LabelSelector:
+    if type(selector) is not dict or not _SELECTOR.issuperset(selector):
+        raise _Decline
     labels = selector.get("matchLabels")
     expressions = selector.get("matchExpressions")
     if labels is not None and type(labels) is not dict:
@@ -402,8 +398,9 @@ def _ip_block(value: Any) -> IPBlock:
     return IPBlock(cidr.text, tuple(excepts))
 
 
-def _port(value: Any, line: int, file: str) -> PortSpec:
-    spec = _fields(value, _PORT)
+def _port(spec: Any, line: int, file: str) -> PortSpec:
+    if type(spec) is not dict or not _PORT.issuperset(spec):
+        raise _Decline
     protocol = spec.get("protocol", "TCP")
     port, end = spec.get("port"), spec.get("endPort")
     if type(protocol) is not str or protocol not in PROTOCOLS:
