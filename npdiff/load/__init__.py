@@ -155,8 +155,6 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
     if errors:
         raise InputError(errors)
     policies.sort(key=lambda p: (p.namespace, p.name))
-    for policy in policies:
-        found.extend(policy_warnings(policy))
     found.extend(dns_warnings(policies, semantics))
     found.extend(_skipped_notes(skipped, first_seen))
     workloads = inventory.inventory(found)
@@ -181,20 +179,23 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
         if shared is not None and (known := shared.get(source.data, source.is_json, source.name)) is not None:
             objects.extend(known.objects)
             policies.extend(known.policies)
+            found.extend(known.warnings)
             continue
         if elsewhere is not None and number - 1 not in elsewhere.own \
                 and (clean := elsewhere.result(number - 1)) is not None:
             objects.extend(clean.objects)
             policies.extend(clean.policies)
             found.extend(clean.diagnostics)
+            lint = _lint(clean.policies, found)
             if shared is not None and not clean.diagnostics:
-                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies))
+                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies), lint)
             continue
         if bodies_later and (direct := read_policy_file(source)) is not None:
             objects.extend(direct.objects)
             policies.extend(direct.policies)
+            lint = _lint(direct.policies, found)
             if shared is not None:
-                shared.keep(source.data, source.is_json, list(direct.objects), list(direct.policies))
+                shared.keep(source.data, source.is_json, list(direct.objects), list(direct.policies), lint)
             continue
         sink = Sink(source.name, found)
         reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True
@@ -217,5 +218,15 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
             policy = policy_of(obj, sink, semantics, reuse)
             if policy is not None:
                 policies.append(policy)
-        if shared is not None and pure and len(found) == reported:
-            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:])
+        clean = len(found) == reported
+        lint = _lint(policies[first_policy:], found)
+        if shared is not None and pure and clean:
+            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:], lint)
+
+
+def _lint(policies: Sequence[NetworkPolicy], found: list[Diagnostic]) -> list[Diagnostic]:
+    """The warnings about a file's policies (load/lint.py), added to `found` too: a file the
+    other side shares takes them renamed, rather than its policies linted again."""
+    lint = [warning for policy in policies for warning in policy_warnings(policy)]
+    found.extend(lint)
+    return lint

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from npdiff.model import NetworkPolicy, SourceObject, Span
+from npdiff.model import Diagnostic, NetworkPolicy, SourceObject, Span
 from npdiff.model.policy import PortSpec, Rule
 
 
 class _Read(NamedTuple):     # made for every file of both sides: a tuple is made cheaply
     objects: tuple[SourceObject, ...]
     policies: tuple[NetworkPolicy, ...]
+    warnings: tuple[Diagnostic, ...]   # about its policies (load/lint.py), found from the policies alone
 
 
 class SharedFiles:
@@ -46,11 +47,12 @@ class SharedFiles:
             return None
         return _Read(tuple(SourceObject(o.kind, o.namespace, o.name, Span(file, o.span.line), o.as_read)
                            for o in found.objects),
-                     tuple(_renamed(p, file) for p in found.policies))
+                     tuple(_renamed(p, file) for p in found.policies),
+                     tuple(Diagnostic(file, d.line, d.severity, d.code, d.path, d.message) for d in found.warnings))
 
     def keep(self, data: bytes, is_json: bool, objects: list[SourceObject],
-             policies: list[NetworkPolicy]) -> None:
-        self._files[(data, is_json)] = _Read(tuple(objects), tuple(policies))
+             policies: list[NetworkPolicy], warnings: list[Diagnostic]) -> None:
+        self._files[(data, is_json)] = _Read(tuple(objects), tuple(policies), tuple(warnings))
 
 
 def _at(span: Span | None, file: str) -> Span | None:
