@@ -182,13 +182,14 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
             found.extend(known.warnings)
             continue
         if elsewhere is not None and number - 1 not in elsewhere.own \
-                and (clean := elsewhere.result(number - 1)) is not None:
+                and (linted := elsewhere.result(number - 1)) is not None:
+            clean, lint = linted
             objects.extend(clean.objects)
             policies.extend(clean.policies)
             found.extend(clean.diagnostics)
-            lint = _lint(clean.policies, found)
+            found.extend(lint)
             if shared is not None and not clean.diagnostics:
-                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies), lint)
+                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies), list(lint))
             continue
         if bodies_later and (direct := read_policy_file(source)) is not None:
             objects.extend(direct.objects)

@@ -4,7 +4,8 @@ The files not known already (load/sides.py) are cut into contiguous shares by si
 process reads the first share, the largest, since it also takes the others' results in;
 forked workers read the rest meanwhile (npdiff/processes.py). A worker sends back only
 what it read without error from a file that holds nothing but NetworkPolicies: their
-policies, objects and warnings. The objects' bodies stay behind, to be read again here
+policies, objects and warnings, and the warnings about the policies (load/lint.py), which
+it finds too. The objects' bodies stay behind, to be read again here
 should a report need one (the structural diff of an object that changed). Every other
 file, and every file of a worker that failed, is read here in its turn, as if there were
 no workers: the result is the same for any number of processes.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from npdiff.load.codes import Sink
 from npdiff.load.file_read import FileRead, Reread, Unread
+from npdiff.load.lint import policy_warnings
 from npdiff.load.networkpolicy import KIND, policy_of, source_object
 from npdiff.load.objects import objects_of
 from npdiff.load.policy_files import read_policy_file
@@ -24,12 +26,16 @@ from npdiff.model import Diagnostic, Semantics, Severity, SourceObject
 from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 
 MIN_FILES = 2000       # fewer new files are read here: a fork would cost more than it saves
-# This process's share of the bytes against one worker's: a worker also pickles what it
-# sends, which costs half as much as reading files in the common layout
+# This process's share of the bytes against one worker's: a worker also lints and pickles
+# what it sends, which together cost about as much as reading files in the common layout
 # (load/policy_files.py), and this process unpickles it. Measured on the 10,000-policy
-# repository of README "Speed": 1.3 left this process waiting for its worker; 2.5 is
-# the quickest.
-OWN_WEIGHT = 2.5
+# repository of README "Speed" (15 rounds each): 2.0 is the quickest, 1.5 and 2.5 are
+# about a tenth of a second slower.
+OWN_WEIGHT = 2.0
+
+# What a worker read of a file, and the warnings about its policies (load/lint.py): found
+# there, where the work is shared, rather than here.
+Linted = tuple[FileRead, tuple[Diagnostic, ...]]
 
 
 def read_clean(source: Source, semantics: Semantics, reuse: Reuse) -> FileRead | None:
@@ -60,7 +66,7 @@ class Shares:
     def __init__(self, sources: tuple[Source, ...], new: list[int], semantics: Semantics, jobs: int) -> None:
         """`new`: indices of the sources to read (in order)."""
         self._sources = sources
-        self._results: dict[int, FileRead | None] | None = None
+        self._results: dict[int, Linted | None] | None = None
         self._workers: list[Worker] = []
         self._pending: dict[Worker, list[int]] = {}
         shares = _cut(new, [len(sources[i].data) for i in new], min(jobs, MAX_WORKERS + 1))
@@ -69,7 +75,7 @@ class Shares:
 
         def handle(indices: list[int]) -> Message:
             try:
-                return "done", [_without_bodies(read_clean(sources[i], semantics, reuse)) for i in indices], 0
+                return "done", [_linted(_without_bodies(read_clean(sources[i], semantics, reuse))) for i in indices], 0
             except Exception as exc:   # read here instead, where it is reported
                 return "raised", repr(exc), 0   # as text: not every exception pickles back
 
@@ -85,20 +91,22 @@ class Shares:
             self.close()
             raise
 
-    def result(self, index: int) -> FileRead | None:
-        """What a worker read of source `index`, its bodies left to read again; None if it
-        is to be read here. Waits for every worker the first time."""
+    def result(self, index: int) -> Linted | None:
+        """What a worker read of source `index`, its bodies left to read again, and the
+        warnings about its policies; None if it is to be read here. Waits for every worker
+        the first time."""
         if self._results is None:
             self._results = self._collect()
-        read = self._results.get(index)
-        if read is None:
+        found = self._results.get(index)
+        if found is None:
             return None
+        read, lint = found
         file = Reread(self._sources[index])
         return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(file, n))
-                              for n, o in enumerate(read.objects)), read.policies, read.diagnostics)
+                              for n, o in enumerate(read.objects)), read.policies, read.diagnostics), lint
 
-    def _collect(self) -> dict[int, FileRead | None]:
-        results: dict[int, FileRead | None] = {}
+    def _collect(self) -> dict[int, Linted | None]:
+        results: dict[int, Linted | None] = {}
         try:
             waiting = list(self._pending)
             while waiting:
@@ -121,6 +129,10 @@ class Shares:
         for worker in self._workers:
             worker.stop()
         self._workers = []
+
+
+def _linted(read: FileRead | None) -> Linted | None:
+    return None if read is None else (read, tuple(w for p in read.policies for w in policy_warnings(p)))
 
 
 def _without_bodies(read: FileRead | None) -> FileRead | None:
