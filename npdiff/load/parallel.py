@@ -27,11 +27,10 @@ from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 
 MIN_FILES = 2000       # fewer new files are read here: a fork would cost more than it saves
 # This process's share of the bytes against one worker's: a worker also lints and pickles
-# what it sends, which together cost about as much as reading files in the common layout
-# (load/policy_files.py), and this process unpickles it. Measured on the 10,000-policy
-# repository of README "Speed" (15 rounds each): 2.0 is the quickest, 1.5 and 2.5 are
-# about a tenth of a second slower.
-OWN_WEIGHT = 2.0
+# what it sends, and this process unpickles it. Measured on the 10,000-policy repository
+# of README "Speed", whole diffs alternating with the last value: 2.0 left this process
+# waiting for its worker, 2.5 was as quick as before the worker linted, 3.0 quicker.
+OWN_WEIGHT = 3.0
 
 # What a worker read of a file, and the warnings about its policies (load/lint.py): found
 # there, where the work is shared, rather than here.
