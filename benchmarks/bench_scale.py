@@ -3,7 +3,7 @@
 
     python benchmarks/bench_scale.py [--policies 10000] [--namespaces 200] [--change 5]
                                      [--unrelated 1000] [--repeat 3] [--generator PATH]
-                                     [--keep DIR]
+                                     [--keep DIR] [--peer-pods 1000] [--peer-venv DIR]
 
 Generates, with ../shared/bench/gen_policies.py: a repository of N policies with a
 "pull request" copy (K policies changed), two unrelated repositories of M policies (seeds
@@ -15,13 +15,18 @@ times, each in a fresh process:
    parsing both trees;
 2. the unrelated pair: the verdict alone (`--max-classes 0`) and the full listing;
 3. the refactor proof (`npdiff REPO REWRITTEN`) against parsing both trees;
-4. the peak resident memory of the PR diff.
+4. the peak resident memory of the PR diff;
+5. against the peer tool network-config-analyzer (NCA), installed with pip into a scratch
+   virtualenv (benchmarks/bench_peer.py, which also runs on its own): its
+   `--semantic_diff` on a topology of `--peer-pods` pods and 200 policies in 20
+   namespaces, 3 of them changed, against npdiff given the same pods (`--cluster
+   --inventory-only`); their verdicts must agree. NCA runs once (three minutes at 1,000
+   pods); `--peer-pods 0` leaves this row out.
 
 Each is measured `--repeat` times, the parse that a ratio divides by just before the run
 it is compared with, so that both meet the same load on a shared machine; a row gives the
 median, and every round's figure after it. It prints one row per target: measured figure,
-limit, and whether it is met. The peer comparison (target 5, network-config-analyzer) is
-benchmarks/bench_peer.py.
+limit, and whether it is met.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_peer  # noqa: E402  (beside this file)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "gen_policies.py"
@@ -160,6 +168,37 @@ def _each(rounds: list, key: Callable, unit: str = "") -> str:
     return f"; rounds: {', '.join(f'{key(r):.2f}{unit}' for r in rounds)}"
 
 
+def peer_row(args: argparse.Namespace, scratch: Path) -> str:
+    """Target 5: NCA's time over npdiff's with the same pods (the median of --repeat runs)."""
+    topology = argparse.Namespace(pods=args.peer_pods, policies=200, namespaces=20, change=3, seed=3)
+    name = f"5. against network-config-analyzer, {args.peer_pods + 2} pods, 200 policies"
+    try:
+        nca, scratch_venv = bench_peer.nca_venv(args.peer_venv, "2.1.0")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        return row(name, f"not measured: NCA could not be installed ({exc})", "≥ 50 ×", False)
+    try:
+        out = scratch / "peer"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        paths = bench_peer.write_topology(args.generator, out, topology)
+        os.environ["NPDIFF_NO_CACHE"] = "1"   # time the analysis, never a cached result
+        peer, _ = bench_peer.run_nca(nca, paths, 1, 1800.0)
+        inventory = ["--cluster", str(paths["cluster"]), "--inventory-only"]
+        ours = [bench_peer.run_npdiff(sys.executable, "inventory", inventory, paths, 1)[0]
+                for _ in range(args.repeat)]
+    finally:
+        os.environ.pop("NPDIFF_NO_CACHE", None)
+        if scratch_venv is not None:
+            shutil.rmtree(scratch_venv, ignore_errors=True)
+    run = _median(ours, lambda r: r.seconds or 0.0)
+    ratio = (peer.seconds or 0.0) / (run.seconds or 1.0)
+    agree = all(r.verdict == peer.verdict for r in ours)
+    measured = (f"{ratio:.0f} × (NCA {'> ' if peer.timed_out else ''}{peer.seconds:.1f} s, npdiff "
+                f"{run.seconds:.2f} s{_each(ours, lambda r: r.seconds or 0.0, 's')}; both "
+                f"{peer.verdict if agree else 'DISAGREE: ' + peer.verdict + ' vs ' + run.verdict})")
+    return row(name, measured, "≥ 50 ×", ratio >= 50 and agree and not peer.timed_out)
+
+
 def row(name: str, measured: str, limit: str, met: bool) -> str:
     return f"| {name} | {measured} | {limit} | {'met' if met else 'NOT met'} |"
 
@@ -173,6 +212,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each measurement (default 3)")
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it")
+    parser.add_argument("--peer-pods", type=int, default=1000,
+                        help="pods of the topology shown to network-config-analyzer (0: skip target 5)")
+    parser.add_argument("--peer-venv", type=Path, help="virtualenv for NCA, outside the repository (kept)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -227,6 +269,8 @@ def main() -> None:
         rss = max(r.rss for r in rounds)
         rows.append(row("4. peak RSS of the PR diff", f"{rss} MiB (the largest of {args.repeat})", "≤ 1024 MiB",
                         rss <= 1024))
+        if args.peer_pods > 0:
+            rows.append(peer_row(args, scratch))
         print("| target | measured | limit | |")
         print("|---|---|---|---|")
         print("\n".join(rows))

@@ -7,6 +7,9 @@ which direction, and lists each direction's classes there. Pieces are independen
 with solver contexts of its own, so they may run in worker processes (analyse/workers.py)
 and the answer does not depend on how many run at once.
 
+The verdict alone (--max-classes 0) is found without pieces: each pair is probed as soon
+as it is found, and the first difference proven ends the search.
+
 Each pair also knows in which directions it can differ (newly allowed, newly blocked):
 those in which a changed scope's own verdict differs towards the pair's other zone. A
 pair is probed for those alone, and once both directions are done (listed to the end of
@@ -22,7 +25,7 @@ already done is not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,6 +89,8 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
             restricted[pair] = cut_old(pair), cut_new(pair)
         return restricted[pair]
 
+    if max_classes == 0:
+        return _verdict(encoder, old, new, change, policed, sides_of, progress, common)
     try:
         candidates = _pairs(encoder, old, new, change, policed)
     except Undecided as exc:
@@ -260,13 +265,22 @@ def _list(encoder: Encoder, pairs: list[Pair], sides_of, policed: tuple[str, ...
 
 def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
            policed: tuple[str, ...]) -> list[Candidate]:
-    """The pairs a change can touch, and in which directions: for each changed scope and
-    direction, the zones of the other end where the scope's own verdict newly allows
-    (or newly denies), whatever the other end's policies say. A newly allowed flow is
-    newly allowed by its source's egress or by its destination's ingress (a conjunction
-    of two verdicts grows only where one of them does), and likewise for a newly blocked
-    one, so these pairs hold every such flow, in those directions."""
+    """The pairs a change can touch, and in which directions (`_touched`), sorted."""
     found: dict[Pair, set[int]] = {}
+    for pair, allowing in _touched(encoder, old, new, change, policed):
+        found.setdefault(pair, set()).add(allowing)
+    return [(pair, frozenset(found[pair])) for pair in sorted(found, key=lambda p: (p.dst or "", p.src or ""))]
+
+
+def _touched(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
+             policed: tuple[str, ...]) -> Iterator[tuple[Pair, int]]:
+    """The pairs a change can touch, and in which direction, as they are found: for each
+    changed scope and direction, the zones of the other end where the scope's own verdict
+    newly allows (or newly denies), whatever the other end's policies say. A newly allowed
+    flow is newly allowed by its source's egress or by its destination's ingress (a
+    conjunction of two verdicts grows only where one of them does), and likewise for a
+    newly blocked one, so these pairs hold every such flow, in those directions. A pair
+    may come more than once."""
     for direction, other in ((Direction.INGRESS, "src"), (Direction.EGRESS, "dst")):
         for ns in change.namespaces(direction):
             subject = "dst" if direction is Direction.INGRESS else "src"
@@ -277,9 +291,45 @@ def _pairs(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change,
                                      encoder.direction_ok(sides[allowing], direction),
                                      z3.Not(encoder.direction_ok(sides[1 - allowing], direction))])
                 for zone in encoder.zones(local, other, policed, DIFFERING, alike):
-                    pair = Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone)
-                    found.setdefault(pair, set()).add(allowing)
-    return [(pair, frozenset(found[pair])) for pair in sorted(found, key=lambda p: (p.dst or "", p.src or ""))]
+                    yield (Pair(zone, ns) if direction is Direction.INGRESS else Pair(ns, zone)), allowing
+
+
+def _verdict(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, policed: tuple[str, ...],
+             sides_of: Callable[[Pair], tuple[PolicySet, PolicySet]], progress: Step | None,
+             common: dict) -> DiffResult:
+    """The verdict alone (--max-classes 0): each pair probed in each direction as soon as
+    `_touched` names it, so that the first flow proven to differ ends the search (sets
+    that differ everywhere need not have all their pairs found). Only proving the sets
+    equivalent takes every pair. A check that answers unknown leaves the verdict
+    undecided unless a difference is proven after all."""
+    probe = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
+    probe.add(encoder.well_formed())
+    probed: set[tuple[Pair, int]] = set()
+    undecided = ""
+    try:
+        for pair, allowing in _touched(encoder, old, new, change, policed):
+            if (pair, allowing) in probed:
+                continue
+            probed.add((pair, allowing))
+            if progress is not None:
+                progress("comparing the two policy sets, pairs of zones probed:", len(probed), None)
+            sides = sides_of(pair)
+            probe.push()
+            try:
+                probe.add(encoder.within_pair(encoder.only_allowed_by(sides[allowing], sides[1 - allowing]),
+                                              pair.src, pair.dst, policed))
+                if check(probe, DIFFERING) is Answer.SAT:
+                    return DiffResult(Verdict.DIFFERENT, complete=False,
+                                      reason="flow classes not listed (--max-classes 0)", **common)
+            except Undecided as exc:
+                undecided = undecided or str(exc)
+            finally:
+                probe.pop()
+    except Undecided as exc:   # finding the pairs themselves
+        undecided = undecided or str(exc)
+    if undecided:
+        return DiffResult(Verdict.UNDECIDED, reason=undecided, **common)
+    return DiffResult(Verdict.EQUIVALENT, **common)
 
 
 def _alike(encoder: Encoder, sides: tuple[PolicySet, PolicySet], direction: Direction,

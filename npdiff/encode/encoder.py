@@ -8,7 +8,7 @@ exists; an AdminNetworkPolicy tier before it and a baseline tier after it slot i
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import z3
@@ -297,15 +297,15 @@ class Encoder:
         return self._zone(self.vars.src if side == "src" else self.vars.dst, namespace, policed)
 
     def zones(self, term: z3.BoolRef, side: str, policed: tuple[str, ...], what: str,
-              alike: frozenset[str] = frozenset()) -> list[str | None]:
-        """The zones of end `side` ("src" or "dst") that hold some well-formed flow of `term`:
-        one check per zone found, and one more. `alike` names namespaces that `term` cannot
-        tell apart (it never compares that end's namespace with theirs, and the flows are
-        not restricted to an inventory): one of them found is all of them found."""
+              alike: frozenset[str] = frozenset()) -> Iterator[str | None]:
+        """The zones of end `side` ("src" or "dst") that hold some well-formed flow of `term`,
+        as they are found: one check per zone, and one more to end. `alike` names
+        namespaces that `term` cannot tell apart (it never compares that end's namespace
+        with theirs, and the flows are not restricted to an inventory): one of them found
+        is all of them found."""
         ep = self.vars.src if side == "src" else self.vars.dst
         solver = make_solver(self.ctx, self.semantics.timeout_ms)
         assert_all(solver, self.well_formed(), term)
-        found: list[str | None] = []
         while check(solver, what) is Answer.SAT:
             model = Model.of(solver)
             index = model.number(ep.ns)
@@ -313,9 +313,8 @@ class Encoder:
             name = self.universe.namespaces[index] if index < len(self.universe.namespaces) else None
             zone = name if is_pod and name in policed else None
             group = sorted(alike) if zone in alike else [zone]
-            found.extend(group)
             assert_all(solver, *(negation(self._zone(ep, z, policed)) for z in group))
-        return found
+            yield from group
 
     def _zone(self, ep: EndpointVars, namespace: str | None, policed: tuple[str, ...]) -> z3.BoolRef:
         def build() -> z3.BoolRef:
