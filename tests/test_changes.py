@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from npdiff.analyse import changes
 from npdiff.analyse.changes import changed_fields
+from trees import places
 
 _KEY = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
 
@@ -31,17 +32,6 @@ trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4
                                                       st.dictionaries(keys, inner, max_size=4)), max_leaves=20)
 
 
-def _places(value, path=()):
-    found = [path]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _places(inner, path + (key,))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _places(inner, path + (index,))
-    return found
-
-
 @st.composite
 def pairs(draw):
     """A tree and a copy changed in a few places: most pairs are near each other, as two
@@ -49,8 +39,7 @@ def pairs(draw):
     old = draw(st.dictionaries(keys, trees, min_size=1, max_size=4))
     new = copy.deepcopy(old)
     for _ in range(draw(st.integers(1, 3))):
-        places = _places(new)
-        path = draw(st.sampled_from(places))
+        path = draw(st.sampled_from(places(new)))
         if not path:
             continue
         parent = new

@@ -28,6 +28,7 @@ from npdiff.load.sources import Source, read_input
 from npdiff.load.yaml_reader import read_documents
 from npdiff.model import InputError, Semantics
 from test_block_yaml import KUBECTL_STYLE, NoAliasDumper, NoAliasIndentedDumper, shape, sprinkle
+from trees import places
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS = Semantics()
@@ -141,18 +142,6 @@ def test_whatever_is_accepted_reads_as_the_general_path_reads_it(docs, dumper, i
     agree(sprinkle(text, data))
 
 
-def _places(value: Any, path: tuple = ()) -> list[tuple]:
-    """Paths to every node of a document."""
-    found = [path]
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _places(inner, path + (key,))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            found += _places(inner, path + (index,))
-    return found
-
-
 FIELDS = ["podSelector", "namespaceSelector", "ipBlock", "ports", "from", "to", "matchLabels", "cidr",
           "port", "endPort", "protocol", "key", "operator", "values", "except", "policyTypes", "status", "x"]
 
@@ -161,7 +150,7 @@ def mutated(doc: dict, data: st.DataObject) -> dict:
     """`doc` with one node replaced, removed or given a field: most such documents are no
     longer clean, some still are (another valid value), and both kinds are compared."""
     doc = copy.deepcopy(doc)
-    path = data.draw(st.sampled_from(_places(doc)[1:]))
+    path = data.draw(st.sampled_from(places(doc)[1:]))
     parent = doc
     for step in path[:-1]:
         parent = parent[step]

@@ -20,7 +20,7 @@ structural diff asks for it (load/file_read.py).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from npdiff.load.block_yaml import EMPTY_LIST, EMPTY_MAP, END, NO_KEY, PENDING, START, line_shapes
 from npdiff.load.cidr import CIDR, parse_cidr, strict_subset
@@ -216,29 +216,17 @@ def _text(value: Any) -> str:
     return value
 
 
-@lru_cache(maxsize=_CACHE)
-def _label_key(text: str) -> bool:
-    return names.label_key(text) is None
+def _accepts(check: Callable[[str], str | None]) -> Callable[[str], bool]:
+    """A validator of model/names.py (its complaint, or None) as a cached yes or no: label
+    keys, values and names repeat across a repository's files."""
+    return lru_cache(maxsize=_CACHE)(lambda text: check(text) is None)
 
 
-@lru_cache(maxsize=_CACHE)
-def _label_value(text: str) -> bool:
-    return names.label_value(text) is None
-
-
-@lru_cache(maxsize=_CACHE)
-def _dns_label(text: str) -> bool:
-    return names.dns_label(text) is None
-
-
-@lru_cache(maxsize=_CACHE)
-def _dns_subdomain(text: str) -> bool:
-    return names.dns_subdomain(text) is None
-
-
-@lru_cache(maxsize=_CACHE)
-def _port_name(text: str) -> bool:
-    return names.port_name(text) is None
+_label_key = _accepts(names.label_key)
+_label_value = _accepts(names.label_value)
+_dns_label = _accepts(names.dns_label)
+_dns_subdomain = _accepts(names.dns_subdomain)
+_port_name = _accepts(names.port_name)
 
 
 def _policy(body: Any, span: Span) -> NetworkPolicy:
