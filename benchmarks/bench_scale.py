@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_peer  # noqa: E402  (beside this file)
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GENERATOR = ROOT.parent / "shared" / "bench" / "gen_policies.py"
+DEFAULT_GENERATOR = bench_peer.DEFAULT_GENERATOR   # ../shared beside the repository
 
 
 def parse_time(*trees: Path) -> float:
