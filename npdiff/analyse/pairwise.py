@@ -67,7 +67,7 @@ class Listing:
 class PieceResult:
     differing: bool                 # some pair of the piece differs
     undecided: tuple[tuple[int, str], ...]   # (pair's index in the piece, why it could not be probed)
-    listings: tuple[Listing, ...]   # by `allowing`; empty under --max-classes 0
+    listings: tuple[Listing, ...]   # by `allowing`
 
 
 # A pair of zones, and the directions (values of `allowing`) in which it may differ.
@@ -102,7 +102,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
 
     def relevant(directions: frozenset[int]) -> bool:
         """Whether a pair differing only in `directions` may still change the answer."""
-        return max_classes == 0 or any(not reasons[a] for a in directions)
+        return any(not reasons[a] for a in directions)
 
     def piece(index: int) -> tuple[tuple[Candidate, ...], tuple[int, int]]:
         if not any(relevant(directions) for _, directions in pieces[index]):
@@ -114,7 +114,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
         if not pairs:
             return PieceResult(False, (), (Listing(()), Listing(())))
         return _piece(pairs, Encoder(encoder.universe, semantics, encoder.inventory_pods), sides_of, policed,
-                      max_classes, budgets)
+                      budgets)
 
     lists: tuple[list[list[Found]], list[list[Found]]] = ([], [])
     made: dict[tuple, FlowClass] = {}
@@ -127,10 +127,6 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
         # A piece started before a direction was done probed pairs that one started later
         # skips: what they could not decide is read only where it still matters.
         undecided = undecided or next((why for i, why in result.undecided if relevant(pieces[index][i][1])), "")
-        if max_classes == 0:
-            if differing:
-                break
-            continue
         for allowing in (1, 0):
             made.update((_key(item), made_class) for item, made_class in result.listings[allowing].classes)
             if not reasons[allowing]:
@@ -144,9 +140,6 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
         if undecided:
             return DiffResult(Verdict.UNDECIDED, reason=undecided, **common)
         return DiffResult(Verdict.EQUIVALENT, **common)
-    if max_classes == 0:
-        return DiffResult(Verdict.DIFFERENT, complete=False, reason="flow classes not listed (--max-classes 0)",
-                          **common)
     found: list[list[Found]] = [[], []]
     for allowing in (1, 0):
         try:
@@ -191,7 +184,7 @@ def _take(listing: Listing, lists: list[list[Found]], remaining: list[int], allo
     return ""
 
 
-def _piece(pairs: tuple[Candidate, ...], encoder: Encoder, sides_of, policed: tuple[str, ...], max_classes: int,
+def _piece(pairs: tuple[Candidate, ...], encoder: Encoder, sides_of, policed: tuple[str, ...],
            budgets: tuple[int, int]) -> PieceResult:
     """Probe each pair of a piece in the directions it may differ in, then list the classes
     of each direction in the pairs that have some. Every pair is probed, whatever the
@@ -215,8 +208,6 @@ def _piece(pairs: tuple[Candidate, ...], encoder: Encoder, sides_of, policed: tu
             if check(probe, DIFFERING) is Answer.UNSAT:
                 continue
             proved = True
-            if max_classes == 0:
-                break
             # No search is set up for a direction without a single flow.
             differing.append((pair, directions if len(directions) == 1
                               else encoder.differing_directions(probe, *sides, DIFFERING)))
@@ -224,8 +215,6 @@ def _piece(pairs: tuple[Candidate, ...], encoder: Encoder, sides_of, policed: tu
             undecided.append((index, str(exc)))
         finally:
             probe.pop()
-    if max_classes == 0:
-        return PieceResult(proved, tuple(undecided), ())
     listings: list[Listing] = [Listing(()), Listing(())]
     fresh = False
     for allowing in (1, 0):

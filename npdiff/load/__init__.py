@@ -17,7 +17,7 @@ from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
 from npdiff.load.flows import load_flows, parse_flow
 from npdiff.load.inventory import InventoryBuilder
 from npdiff.load import parallel
-from npdiff.load.lint import dns_warnings, policy_warnings
+from npdiff.load.lint import dns_warnings, warnings_about
 from npdiff.load.networkpolicy import KIND, policy_of, source_object
 from npdiff.load.objects import objects_of
 from npdiff.load.policy_files import read_policy_file
@@ -228,6 +228,6 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
 def _lint(policies: Sequence[NetworkPolicy], found: list[Diagnostic]) -> list[Diagnostic]:
     """The warnings about a file's policies (load/lint.py), added to `found` too: a file the
     other side shares takes them renamed, rather than its policies linted again."""
-    lint = [warning for policy in policies for warning in policy_warnings(policy)]
+    lint = warnings_about(policies)
     found.extend(lint)
     return lint

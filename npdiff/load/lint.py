@@ -73,6 +73,11 @@ def _port_warnings(policy: NetworkPolicy, rule: Rule, found: list[Diagnostic]) -
                                   "(--sctp=unsupported models them)"))
 
 
+def warnings_about(policies: Iterable[NetworkPolicy]) -> list[Diagnostic]:
+    """The warnings about each policy in turn (a file's: what a side sharing it renames)."""
+    return [warning for policy in policies for warning in policy_warnings(policy)]
+
+
 def policy_warnings(policy: NetworkPolicy) -> list[Diagnostic]:
     # Called for every policy of both sides of a diff: the common rule, with neither a
     # catch-all block nor a port to remark on, is passed over with as little as possible.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from npdiff.load.codes import Sink
 from npdiff.load.file_read import FileRead, Reread, Unread
-from npdiff.load.lint import policy_warnings
+from npdiff.load.lint import warnings_about
 from npdiff.load.networkpolicy import KIND, policy_of, source_object
 from npdiff.load.objects import objects_of
 from npdiff.load.policy_files import read_policy_file
@@ -131,7 +131,7 @@ class Shares:
 
 
 def _linted(read: FileRead | None) -> Linted | None:
-    return None if read is None else (read, tuple(w for p in read.policies for w in policy_warnings(p)))
+    return None if read is None else (read, tuple(warnings_about(read.policies)))
 
 
 def _without_bodies(read: FileRead | None) -> FileRead | None:
