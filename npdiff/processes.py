@@ -1,8 +1,9 @@
 """Forked worker processes, and how many to use.
 
 A worker is forked with everything its parent holds, is sent pieces (small picklable
-values) through a pipe, and sends back one message per piece: length-prefixed pickles
-through another. Only the parent holds the ends of a worker's pipes, so a worker leaves
+values) through a pipe, and sends back one message per piece, in the order sent:
+length-prefixed pickles through another. A piece may be sent before the last is answered,
+so that the worker never waits for its next one. Only the parent holds the ends of a worker's pipes, so a worker leaves
 when its parent goes, however it goes. The analysis runs its pieces here
 (analyse/workers.py), and so does reading a large tree of files (load/parallel.py).
 
@@ -19,6 +20,7 @@ import selectors
 import signal
 import struct
 import sys
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -82,38 +84,53 @@ class Worker(Generic[P]):
                 os._exit(status)  # no exit handlers, no flushing of the parent's buffers
         os.close(to_worker)
         os.close(from_worker)
-        self.piece: int | None = None
+        self.pieces: deque[int] = deque()   # the pieces sent and not answered yet, in order
+        self.alive = True
         self._buffer = bytearray()
+
+    @property
+    def piece(self) -> int | None:
+        """The piece the worker answers next; None when it has none."""
+        return self.pieces[0] if self.pieces else None
 
     def fileno(self) -> int:
         return self._results
 
     def start(self, index: int, piece: P) -> None:
-        self.piece = index
+        """Send piece `index`; a RuntimeError if the worker is gone."""
+        if not self.alive:
+            raise RuntimeError(f"worker {self.pid} stopped unexpectedly")
         try:
             _write(self._commands, pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL))
         except BrokenPipeError:
+            self.alive = False
             raise RuntimeError(f"worker {self.pid} stopped unexpectedly") from None
+        self.pieces.append(index)
 
-    def receive(self) -> tuple[int, Message | None]:
-        """Read what the worker sent; its piece and result once the result is whole."""
-        index = self.piece
-        assert index is not None
+    def receive(self) -> list[tuple[int, Message]]:
+        """Read what the worker sent: each piece whose result is now whole, with its result
+        (none while the next is partial). A worker that stopped answers every piece it had
+        with a RuntimeError."""
         chunk = os.read(self._results, 1 << 20)
         if not chunk:
-            self.piece = None
-            return index, ("raised", RuntimeError(f"worker {self.pid} stopped unexpectedly"), 0)
+            self.alive = False
+            stopped = RuntimeError(f"worker {self.pid} stopped unexpectedly")
+            answered = [(index, ("raised", stopped, 0)) for index in self.pieces]
+            self.pieces.clear()
+            return answered   # type: ignore[return-value]
         self._buffer += chunk
-        if len(self._buffer) < _HEADER.size:
-            return index, None
-        (size,) = _HEADER.unpack_from(self._buffer)
-        if len(self._buffer) < _HEADER.size + size:
-            return index, None
-        # Our own child's pickle, through our own pipe: not untrusted input.
-        message = pickle.loads(bytes(self._buffer[_HEADER.size:_HEADER.size + size]))
-        del self._buffer[:_HEADER.size + size]
-        self.piece = None
-        return index, message
+        answered = []
+        while self.pieces and len(self._buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self._buffer)
+            if len(self._buffer) < _HEADER.size + size:
+                break
+            # Our own child's pickle, through our own pipe: not untrusted input. Read in
+            # place; the view is released before the buffer shrinks.
+            with memoryview(self._buffer) as view:
+                message = pickle.loads(view[_HEADER.size:_HEADER.size + size])
+            del self._buffer[:_HEADER.size + size]
+            answered.append((self.pieces.popleft(), message))
+        return answered
 
     def stop(self) -> None:
         for fd in (self._commands, self._results):
@@ -128,12 +145,13 @@ class Worker(Generic[P]):
         os.waitpid(self.pid, 0)
 
 
-def ready(workers: list[Worker]) -> list[Worker]:
-    """The workers with something to read (a result, or their end)."""
+def ready(workers: list[Worker], timeout: float | None = None) -> list[Worker]:
+    """The workers with something to read (a result, or their end); waits for one at most
+    `timeout` seconds (None: until there is one)."""
     with selectors.DefaultSelector() as waiting:   # no select(): descriptors may pass 1023
         for worker in workers:
             waiting.register(worker, selectors.EVENT_READ)
-        return [key.fileobj for key, _ in waiting.select()]  # type: ignore[misc]
+        return [key.fileobj for key, _ in waiting.select(timeout)]  # type: ignore[misc]
 
 
 def _serve(handle: Callable[[P], Message], commands: int, results: int) -> None:

@@ -150,11 +150,18 @@ def test_without_a_fork_everything_is_read_here(tmp_path, small_shares, monkeypa
     assert _all(_load(root, 4)) == expected
 
 
-def test_shares_are_contiguous_and_this_process_takes_the_largest():
-    runs = parallel._cut(list(range(100)), [10] * 100, 3)
-    assert [i for run in runs for i in run] == list(range(100))
-    assert len(runs) == 3 and len(runs[0]) > len(runs[1]) >= len(runs[2]) - 1
-    assert parallel._cut([], [], 3) == [[]]
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_this_process_reads_from_the_first_file_and_the_workers_from_the_last(tmp_path, small_shares, jobs):
+    """Where they meet depends on their speed alone; a file is read whole by one of them."""
+    root = _tree(tmp_path / "tree", 200)
+    loaded = _load(root, jobs)
+    by_file: dict[str, set[bool]] = {}
+    for o in loaded.policy_set.objects:
+        by_file.setdefault(o.span.file.rsplit("/", 1)[-1], set()).add(isinstance(o.as_read, parallel.Unread))
+    assert all(len(ways) == 1 for ways in by_file.values())
+    from_workers = sorted(name for name, ways in by_file.items() if True in ways)
+    assert len(from_workers) > 20 and by_file["f0000.yaml"] == {False} and by_file["f0194.yaml"] == {True}
+    assert _all(loaded) == _all(_load(root, 1))
 
 
 def test_policies_pickle_whole():

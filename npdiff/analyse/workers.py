@@ -57,8 +57,7 @@ def in_order(count: int, piece: Callable[[int], P], run: Callable[[P], R], jobs:
                     meanwhile()
                     meanwhile = None
                 for worker in ready(list(busy.values())):
-                    finished, message = worker.receive()
-                    if message is not None:
+                    for finished, message in worker.receive():
                         done[finished] = message
                         del busy[finished]
             status, value, unknown = done.pop(index)

@@ -181,8 +181,7 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
             policies.extend(known.policies)
             found.extend(known.warnings)
             continue
-        if elsewhere is not None and number - 1 not in elsewhere.own \
-                and (linted := elsewhere.result(number - 1)) is not None:
+        if elsewhere is not None and (linted := elsewhere.result(number - 1)) is not None:
             clean, lint = linted
             objects.extend(clean.objects)
             policies.extend(clean.policies)

@@ -1,14 +1,17 @@
 """Reading the files of a large input in several processes (`--jobs`).
 
-The files not known already (load/sides.py) are cut into contiguous shares by size. This
-process reads the first share, the largest, since it also takes the others' results in;
-forked workers read the rest meanwhile (npdiff/processes.py). A worker sends back only
-what it read without error from a file that holds nothing but NetworkPolicies: their
-policies, objects and warnings, and the warnings about the policies (load/lint.py), which
-it finds too. The objects' bodies stay behind, to be read again here
-should a report need one (the structural diff of an object that changed). Every other
-file, and every file of a worker that failed, is read here in its turn, as if there were
-no workers: the result is the same for any number of processes.
+The files not known already (load/sides.py) are read by this process from the first on,
+and by forked workers (npdiff/processes.py) in pieces of CHUNK files from the last one
+back, until the two meet: however fast each process turns out to be, neither waits for
+the other but at the very end. This process hands out the pieces, AHEAD per worker,
+between its own files, and takes in the results that have come meanwhile.
+
+A worker sends back only what it read without error from a file that holds nothing but
+NetworkPolicies: their policies, objects and warnings, and the warnings about the
+policies (load/lint.py), which it finds too. The objects' bodies stay behind, to be read
+again here should a report need one (the structural diff of an object that changed).
+Every other file, and every file of a worker that failed, is read here in its turn, as if
+there were no workers: the result is the same for any number of processes.
 """
 
 from __future__ import annotations
@@ -26,11 +29,8 @@ from npdiff.model import Diagnostic, Semantics, Severity, SourceObject
 from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 
 MIN_FILES = 2000       # fewer new files are read here: a fork would cost more than it saves
-# This process's share of the bytes against one worker's: a worker also lints and pickles
-# what it sends, and this process unpickles it. Measured on the 10,000-policy repository
-# of README "Speed", whole diffs alternating with the last value: 2.0 left this process
-# waiting for its worker, 2.5 was as quick as before the worker linted, 3.0 quicker.
-OWN_WEIGHT = 3.0
+CHUNK = 32             # files in a piece of a worker's: a message of about 20 KB
+AHEAD = 2              # pieces a worker holds at once, so that it never waits for the next
 
 # What a worker read of a file, and the warnings about its policies (load/lint.py): found
 # there, where the work is shared, rather than here.
@@ -65,11 +65,13 @@ class Shares:
     def __init__(self, sources: tuple[Source, ...], new: list[int], semantics: Semantics, jobs: int) -> None:
         """`new`: indices of the sources to read (in order)."""
         self._sources = sources
-        self._results: dict[int, Linted | None] | None = None
+        self._new = new
+        self._place = {index: place for place, index in enumerate(new)}
+        self._reached = 0            # the place in `new` of the file this process is at
+        self._back = len(new)        # new[_back:] are the workers'
+        self._chunk = max(1, min(CHUNK, len(new) // (4 * jobs)))
+        self._results: dict[int, Linted | None] = {}
         self._workers: list[Worker] = []
-        self._pending: dict[Worker, list[int]] = {}
-        shares = _cut(new, [len(sources[i].data) for i in new], min(jobs, MAX_WORKERS + 1))
-        self.own = frozenset(shares[0])
         reuse = Reuse()
 
         def handle(indices: list[int]) -> Message:
@@ -79,11 +81,9 @@ class Shares:
                 return "raised", repr(exc), 0   # as text: not every exception pickles back
 
         try:
-            for share in shares[1:]:
-                worker = Worker(handle, self._workers)
-                self._workers.append(worker)
-                worker.start(0, share)
-                self._pending[worker] = share
+            for _ in range(min(jobs - 1, MAX_WORKERS)):
+                self._workers.append(Worker(handle, self._workers))
+                self._hand_out()
         except (OSError, RuntimeError):   # no more processes: the rest is read here
             pass
         except BaseException:   # interrupted while forking: no worker may outlive this
@@ -92,11 +92,20 @@ class Shares:
 
     def result(self, index: int) -> Linted | None:
         """What a worker read of source `index`, its bodies left to read again, and the
-        warnings about its policies; None if it is to be read here. Waits for every worker
-        the first time."""
-        if self._results is None:
-            self._results = self._collect()
-        found = self._results.get(index)
+        warnings about its policies; None if it is to be read here. Sources are asked for
+        in order: one the workers have not taken is this process's from then on."""
+        place = self._place.get(index)
+        if place is None:
+            return None
+        if place < self._back:
+            self._reached = place
+            if place % self._chunk == 0:
+                self._take_in(wait=False)
+                self._hand_out()
+            return None
+        while index not in self._results and any(w.pieces for w in self._workers):
+            self._take_in(wait=True)
+        found = self._results.pop(index, None)
         if found is None:
             return None
         read, lint = found
@@ -104,25 +113,35 @@ class Shares:
         return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(file, n))
                               for n, o in enumerate(read.objects)), read.policies, read.diagnostics), lint
 
-    def _collect(self) -> dict[int, Linted | None]:
-        results: dict[int, Linted | None] = {}
-        try:
-            waiting = list(self._pending)
-            while waiting:
-                for worker in ready(waiting):
-                    try:
-                        _, message = worker.receive()
-                    except Exception:   # a message that does not load: as if the worker had failed
-                        message = ("raised", None, 0)
-                    if message is None:
-                        continue
-                    waiting.remove(worker)
-                    status, value, _ = message
-                    if status == "done":
-                        results.update(zip(self._pending[worker], value))  # type: ignore[call-overload]
-        finally:
-            self.close()
-        return results
+    def _hand_out(self) -> None:
+        """Pieces from the back to each worker that holds fewer than AHEAD, while the files
+        left between this process and the workers' could make two pieces."""
+        for worker in self._workers:
+            while worker.alive and len(worker.pieces) < AHEAD and self._back - self._reached > 2 * self._chunk:
+                first = self._back - self._chunk
+                try:
+                    worker.start(first, self._new[first:self._back])
+                except RuntimeError:   # gone: its files stay this process's
+                    break
+                self._back = first
+
+    def _take_in(self, wait: bool) -> None:
+        """The results that have come (with `wait`, at least one piece's)."""
+        busy = [worker for worker in self._workers if worker.pieces]
+        if not busy:
+            return
+        for worker in ready(busy, None if wait else 0):
+            try:
+                answered = worker.receive()
+            except Exception:   # a message that does not load: as if the worker had failed
+                answered = [(first, ("raised", None, 0)) for first in worker.pieces]
+                worker.pieces.clear()
+            for first, (status, value, _) in answered:
+                indices = self._new[first:first + self._chunk]
+                if status == "done":
+                    self._results.update(zip(indices, value))  # type: ignore[call-overload]
+                else:
+                    self._results.update((i, None) for i in indices)
 
     def close(self) -> None:
         for worker in self._workers:
@@ -147,19 +166,3 @@ def shares(sources: tuple[Source, ...], new: list[int], semantics: Semantics, jo
     if jobs < 2 or len(new) < MIN_FILES or not forking():
         return None
     return Shares(sources, new, semantics, jobs)
-
-
-def _cut(indices: list[int], sizes: list[int], parts: int) -> list[list[int]]:
-    """`indices` cut into `parts` contiguous runs of about equal total size, the first one
-    OWN_WEIGHT times the others."""
-    total = sum(sizes) or 1
-    unit = total / (OWN_WEIGHT + parts - 1)
-    bounds = [OWN_WEIGHT * unit + k * unit for k in range(parts - 1)]
-    runs: list[list[int]] = [[] for _ in range(parts)]
-    done, part = 0, 0
-    for index, size in zip(indices, sizes):
-        while part < parts - 1 and done >= bounds[part]:
-            part += 1
-        runs[part].append(index)
-        done += size
-    return [run for run in runs if run] or [[]]
