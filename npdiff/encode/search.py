@@ -50,8 +50,10 @@ class ClassSearch:
         self.what = what
         self.pinned = pinned
         self.target = target
+        # The finder and the seeker start from the same constraints: simplified once.
+        self._region = preprocessed(encoder.ctx, encoder.well_formed(), target)
         self.finder = make_solver(encoder.ctx, encoder.semantics.timeout_ms)
-        assert_all(self.finder, *preprocessed(encoder.ctx, encoder.well_formed(), target))
+        assert_all(self.finder, *self._region)
 
     @cached_property
     def checker(self) -> z3.Solver:
@@ -65,7 +67,7 @@ class ClassSearch:
     def seeker(self) -> z3.Solver:
         """The target itself, for candidate values (cubes may overlap)."""
         seeker = make_solver(self.encoder.ctx, self.encoder.semantics.timeout_ms)
-        assert_all(seeker, *preprocessed(self.encoder.ctx, self.encoder.well_formed(), self.target))
+        assert_all(seeker, *self._region)
         return seeker
 
     @classmethod
