@@ -18,7 +18,17 @@ def evaluate(policy_set: PolicySet, flows: Sequence[Flow], semantics: Semantics)
 
 
 def decide(encoder: Encoder, policy_set: PolicySet, flow: Flow) -> FlowDecision:
+    return decide_concrete(encoder.concrete(flow), policy_set, flow)
+
+
+def decide_both(encoder: Encoder, old: PolicySet, new: PolicySet, flow: Flow) -> tuple[FlowDecision, FlowDecision]:
+    """`flow` decided by both sides of a diff; the terms they share (most of a pull
+    request's) are evaluated once."""
     concrete = encoder.concrete(flow)
+    return decide_concrete(concrete, old, flow), decide_concrete(concrete, new, flow)
+
+
+def decide_concrete(concrete: ConcreteFlow, policy_set: PolicySet, flow: Flow) -> FlowDecision:
     egress = _direction(concrete, _candidates(policy_set, flow.src), Direction.EGRESS)
     ingress = _direction(concrete, _candidates(policy_set, flow.dst), Direction.INGRESS)
     allowed = egress.status.allows and ingress.status.allows

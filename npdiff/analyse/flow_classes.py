@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from npdiff.analyse.evaluate import decide
+from npdiff.analyse.evaluate import decide_both
 from npdiff.analyse.regions import endpoint_region, ports_of, protocols_of
 from npdiff.encode import Encoder
 from npdiff.encode.cube import readable_point, witness_flow
@@ -36,7 +36,7 @@ def flow_class(item: Found, encoder: Encoder, sides_of: SidesOf) -> FlowClass:
     for point in (*moved, item.point):
         witness = witness_flow(point, universe, encoder.semantics)
         old, new = sides_of(witness)
-        before, after = decide(encoder, old, witness), decide(encoder, new, witness)
+        before, after = decide_both(encoder, old, new, witness)
         if before.allowed != after.allowed:
             break
     else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import NamedTuple
 
-from npdiff.analyse.evaluate import decide
+from npdiff.analyse.evaluate import decide_both
 from npdiff.analyse.workload_changes import workload_changes
 from npdiff.analyse.workload_effects import with_reach
 from npdiff.encode import Encoder
@@ -258,7 +258,7 @@ def map_classes(result: DiffResult, old: Inventory, new: Inventory, old_set: Pol
         if narrowed is not None:
             flow_class = replace(flow_class, protocols=narrowed[0], ports=narrowed[1])
         for witness in ends.witnesses(flow_class.witness):
-            before, after = decide(encoder, old_set, witness), decide(encoder, new_set, witness)
+            before, after = decide_both(encoder, old_set, new_set, witness)
             if before.allowed != after.allowed:
                 return replace(flow_class, witness=witness, old=before, new=after)
         return flow_class
