@@ -234,10 +234,10 @@ def _read(paths: Sequence) -> Input:
 
 
 def _parse(read: Input, semantics: Semantics, progress: Step | None = None, shared=None, jobs: int = 1,
-           bodies_later: bool = False):
+           bodies_later: bool = False, started=None):
     from npdiff.load import load_input
 
-    return load_input(read, semantics, progress, shared, jobs, bodies_later)
+    return load_input(read, semantics, progress, shared, jobs, bodies_later, started)
 
 
 def _progress(output: Output) -> Step | None:
@@ -347,51 +347,69 @@ def diff_command(
     if cluster == "-" and (invariants == "-" or "-" in (old, new)):
         raise typer.BadParameter("standard input (-) can be read only once")
     progress = _progress(output)
-    inputs = [("old", _read([old])), ("new", _read([new])),
-              ("invariants", _read_invariants(invariants)), ("cluster", _read([cluster]) if cluster else None)]
+    from npdiff.load import start_reading
+    from npdiff.processes import available_jobs
 
-    def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
-        from npdiff.analyse.diff import diff
-        from npdiff.analyse.inventory_lint import inventory_warnings
-        from npdiff.analyse.workloads import with_inventory
-        from npdiff.model.inventory import Inventory
+    workers = jobs or available_jobs()
+    old_read = _read([old])
+    # Workers read the old side while this process reads the rest (and finds no cached result).
+    started = start_reading(old_read, semantics, workers)
+    try:
+        inputs = [("old", old_read), ("new", _read([new])),
+                  ("invariants", _read_invariants(invariants)), ("cluster", _read([cluster]) if cluster else None)]
 
-        from npdiff.load.sides import SharedFiles
+        def analyse() -> tuple[tuple[Diagnostic, ...], DiffResult]:
+            return _diff_analysis(inputs, semantics, progress, workers, started, preset, max_classes, plain,
+                                  inventory_only, cluster)
 
-        from npdiff.processes import available_jobs
-
-        (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
-        shared = SharedFiles()  # a pull request leaves most files as they were: read them once
-        workers = jobs or available_jobs()
-        # The structural diff reads the bodies of changed files alone: the others need none.
-        before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared, workers, True),
-                                               lambda: _parse(new_read, semantics, progress, shared, workers, True),
-                                               lambda: _load_checks(invariants_read, preset, semantics),
-                                               lambda: _load_cluster(cluster_read, cluster, semantics))
-        # The cluster is both sides' starting point; an input's own objects replace its objects.
-        old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
-        warnings = unique_sorted(before.diagnostics, after.diagnostics, checks.diagnostics, dump.diagnostics,
-                                 inventory_warnings([(before.policy_set, old_inventory),
-                                                     (after.policy_set, new_inventory)], inventory_only))
-        _write_diagnostics(warnings)
-        pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
-        result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
-                      local=not plain, progress=progress, inventory_pods=pods, jobs=workers)
-        if old_inventory != Inventory() or new_inventory != Inventory():
-            result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
-                                    semantics, inventory_only)
-        result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
-        if checks.invariants:
-            from npdiff.analyse.verify import review
-            result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
-                                                       semantics, max_classes=max_classes))
-        return warnings, result
-
-    result = _cached("diff", ctx, inputs, analyse, DiffResult,
-                     decided=lambda r: r.verdict is not Verdict.UNDECIDED
-                     and not (r.invariants is not None and r.invariants.undecided))
+        result = _cached("diff", ctx, inputs, analyse, DiffResult,
+                         decided=lambda r: r.verdict is not Verdict.UNDECIDED
+                         and not (r.invariants is not None and r.invariants.undecided))
+    finally:
+        if started is not None:
+            started.close()
     _emit(output.value, targets, lambda name, colour: formats.DIFF[name](result, colour))
     raise typer.Exit(_review_exit(_diff_exit(result, fail_on), result.invariants, fail_on))
+
+
+def _diff_analysis(inputs: Sequence[tuple[str, Input | None]], semantics: Semantics, progress: Step | None,
+                   workers: int, started, preset: Sequence[Preset], max_classes: int, plain: bool,
+                   inventory_only: bool, cluster: Optional[str]) -> tuple[tuple[Diagnostic, ...], DiffResult]:
+    """The diff's analysis: both sides, checks and cluster loaded, warnings written, the
+    result with its inventory and invariants."""
+    from npdiff.analyse.diff import diff
+    from npdiff.analyse.inventory_lint import inventory_warnings
+    from npdiff.analyse.workloads import with_inventory
+    from npdiff.model.inventory import Inventory
+
+    from npdiff.load.sides import SharedFiles
+
+    (_, old_read), (_, new_read), (_, invariants_read), (_, cluster_read) = inputs
+    shared = SharedFiles()  # a pull request leaves most files as they were: read them once
+    # The structural diff reads the bodies of changed files alone: the others need none.
+    before, after, checks, dump = _collect(lambda: _parse(old_read, semantics, progress, shared, workers, True,
+                                                          started),
+                                           lambda: _parse(new_read, semantics, progress, shared, workers, True),
+                                           lambda: _load_checks(invariants_read, preset, semantics),
+                                           lambda: _load_cluster(cluster_read, cluster, semantics))
+    # The cluster is both sides' starting point; an input's own objects replace its objects.
+    old_inventory, new_inventory = (dump.inventory.overlay(side.inventory) for side in (before, after))
+    warnings = unique_sorted(before.diagnostics, after.diagnostics, checks.diagnostics, dump.diagnostics,
+                             inventory_warnings([(before.policy_set, old_inventory),
+                                                 (after.policy_set, new_inventory)], inventory_only))
+    _write_diagnostics(warnings)
+    pods = _inventory_pods(old_inventory, new_inventory) if inventory_only else None
+    result = diff(before.policy_set, after.policy_set, semantics, max_classes=max_classes,
+                  local=not plain, progress=progress, inventory_pods=pods, jobs=workers)
+    if old_inventory != Inventory() or new_inventory != Inventory():
+        result = with_inventory(result, old_inventory, new_inventory, before.policy_set, after.policy_set,
+                                semantics, inventory_only)
+    result = replace(result, warnings=tuple(d for d in warnings if d.severity is not Severity.NOTE))
+    if checks.invariants:
+        from npdiff.analyse.verify import review
+        result = replace(result, invariants=review(before.policy_set, after.policy_set, checks.invariants,
+                                                   semantics, max_classes=max_classes))
+    return warnings, result
 
 
 def _sides(old: str, new: Optional[str], base: Optional[str]) -> tuple:

@@ -84,6 +84,7 @@ class Worker(Generic[P]):
                 os._exit(status)  # no exit handlers, no flushing of the parent's buffers
         os.close(to_worker)
         os.close(from_worker)
+        _widen(self._results)
         self.pieces: deque[int] = deque()   # the pieces sent and not answered yet, in order
         self.alive = True
         self._buffer = bytearray()
@@ -165,6 +166,16 @@ def _serve(handle: Callable[[P], Message], commands: int, results: int) -> None:
             except Exception as exc:
                 data = pickle.dumps(("raised", RuntimeError(f"worker result not sent: {exc!r}"), message[2]))
             _write(results, data)
+
+
+def _widen(fd: int) -> None:
+    """Let a pipe hold 1 MiB where Linux allows (64 KiB by default), so that a worker
+    sends several results before its parent reads them."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass
 
 
 def _write(fd: int, data: bytes) -> None:

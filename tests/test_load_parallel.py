@@ -107,6 +107,20 @@ def _from_workers(loaded) -> int:
     return sum(isinstance(o.as_read, parallel.Unread) for o in loaded.policy_set.objects)
 
 
+def test_workers_started_before_the_load_read_what_one_process_reads(tmp_path, small_shares):
+    """cli.py starts the old side's workers before it reads the new side: they are given a
+    head start's worth of files at once, and the load takes them over."""
+    from npdiff.load import start_reading
+    root = _tree(tmp_path / "tree", 200)
+    read = read_input([str(root)], None)
+    started = start_reading(read, Semantics(), 3)
+    assert started is not None and sum(len(w.pieces) for w in started._workers) >= 2
+    loaded = load_input(read, Semantics(), None, None, 3, started=started)
+    assert not started._workers   # closed by the load
+    assert _from_workers(loaded) > 20 and _all(loaded) == _all(_load(root, 1))
+    assert start_reading(read_input([str(_tree(tmp_path / "small", 5))], None), Semantics(), 3) is None
+
+
 def test_errors_are_the_same_and_in_the_same_order(tmp_path, small_shares):
     root = _tree(tmp_path / "tree", 60, broken=True)
     with pytest.raises(InputError) as one:

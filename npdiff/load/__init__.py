@@ -92,15 +92,24 @@ def load_policy_set(
 
 
 def load_input(read: Input, semantics: Semantics, progress: Step | None = None,
-               shared: SharedFiles | None = None, jobs: int = 1, bodies_later: bool = False) -> Loaded:
+               shared: SharedFiles | None = None, jobs: int = 1, bodies_later: bool = False,
+               started: parallel.Shares | None = None) -> Loaded:
     """Every NetworkPolicy in sources already read; InputError as `load_policy_set`.
     `shared` holds files the other side of a diff read already (load/sides.py). Up to
-    `jobs` processes read a large input (load/parallel.py), and with `bodies_later` files
-    in the common layout are read without building their objects' bodies, which are read
-    again if asked for (load/policy_files.py): for a caller that asks for few, as the
-    structural diff does. The result is the same either way."""
+    `jobs` processes read a large input (load/parallel.py), or the workers `started`
+    reading it earlier (`start_reading`), and with `bodies_later` files in the common
+    layout are read without building their objects' bodies, which are read again if asked
+    for (load/policy_files.py): for a caller that asks for few, as the structural diff
+    does. The result is the same either way."""
     with _without_cycle_collection():
-        return _load(read, semantics, progress, shared, jobs, bodies_later)
+        return _load(read, semantics, progress, shared, jobs, bodies_later, started)
+
+
+def start_reading(read: Input, semantics: Semantics, jobs: int) -> parallel.Shares | None:
+    """Workers that start reading a large input now, while the caller does something
+    else, for `load_input(read, ..., started=)` with no files known already; None where
+    they would not pay. The caller closes them if it does not load the input after all."""
+    return parallel.shares(read.sources, list(range(len(read.sources))), semantics, jobs)
 
 
 def load_cluster(path: str, semantics: Semantics, stdin: BinaryIO | None = None) -> Loaded:
@@ -135,14 +144,15 @@ class _Found:
 
 
 def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
-          jobs: int = 1, bodies_later: bool = False) -> Loaded:
+          jobs: int = 1, bodies_later: bool = False, started: parallel.Shares | None = None) -> Loaded:
     into = _Found(list(read.problems), InventoryBuilder(semantics))
     sources = read.sources
-    elsewhere = None
+    elsewhere = started
     try:
-        elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
-                                              if shared is None or not shared.knows(s.data, s.is_json)],
-                                    semantics, jobs)
+        if elsewhere is None:
+            elsewhere = parallel.shares(sources, [i for i, s in enumerate(sources)
+                                                  if shared is None or not shared.knows(s.data, s.is_json)],
+                                        semantics, jobs)
         _read_sources(sources, semantics, progress, shared, elsewhere, into, bodies_later)
     finally:
         if elsewhere is not None:

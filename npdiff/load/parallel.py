@@ -31,6 +31,9 @@ from npdiff.processes import MAX_WORKERS, Message, Worker, forking, ready
 MIN_FILES = 2000       # fewer new files are read here: a fork would cost more than it saves
 CHUNK = 32             # files in a piece of a worker's: a message of about 20 KB
 AHEAD = 2              # pieces a worker holds at once, so that it never waits for the next
+# The files the workers are given at first, together: the caller may do other work before
+# it reads a file itself (cli.py starts the old side's workers before reading the new side).
+HEAD_START = 1 / 8
 
 # What a worker read of a file, and the warnings about its policies (load/lint.py): found
 # there, where the work is shared, rather than here.
@@ -80,10 +83,12 @@ class Shares:
             except Exception as exc:   # read here instead, where it is reported
                 return "raised", repr(exc), 0   # as text: not every exception pickles back
 
+        count = min(jobs - 1, MAX_WORKERS)
+        first = max(AHEAD, round(len(new) * HEAD_START / count / self._chunk))
         try:
-            for _ in range(min(jobs - 1, MAX_WORKERS)):
+            for _ in range(count):
                 self._workers.append(Worker(handle, self._workers))
-                self._hand_out()
+                self._hand_out(first)
         except (OSError, RuntimeError):   # no more processes: the rest is read here
             pass
         except BaseException:   # interrupted while forking: no worker may outlive this
@@ -113,11 +118,11 @@ class Shares:
         return FileRead(tuple(SourceObject(o.kind, o.namespace, o.name, o.span, Unread(file, n))
                               for n, o in enumerate(read.objects)), read.policies, read.diagnostics), lint
 
-    def _hand_out(self) -> None:
-        """Pieces from the back to each worker that holds fewer than AHEAD, while the files
-        left between this process and the workers' could make two pieces."""
+    def _hand_out(self, ahead: int = AHEAD) -> None:
+        """Pieces from the back to each worker that holds fewer than `ahead`, while the
+        files left between this process and the workers' could make two pieces."""
         for worker in self._workers:
-            while worker.alive and len(worker.pieces) < AHEAD and self._back - self._reached > 2 * self._chunk:
+            while worker.alive and len(worker.pieces) < ahead and self._back - self._reached > 2 * self._chunk:
                 first = self._back - self._chunk
                 try:
                     worker.start(first, self._new[first:self._back])
@@ -127,21 +132,25 @@ class Shares:
 
     def _take_in(self, wait: bool) -> None:
         """The results that have come (with `wait`, at least one piece's)."""
-        busy = [worker for worker in self._workers if worker.pieces]
-        if not busy:
-            return
-        for worker in ready(busy, None if wait else 0):
-            try:
-                answered = worker.receive()
-            except Exception:   # a message that does not load: as if the worker had failed
-                answered = [(first, ("raised", None, 0)) for first in worker.pieces]
-                worker.pieces.clear()
-            for first, (status, value, _) in answered:
-                indices = self._new[first:first + self._chunk]
-                if status == "done":
-                    self._results.update(zip(indices, value))  # type: ignore[call-overload]
-                else:
-                    self._results.update((i, None) for i in indices)
+        timeout = None if wait else 0
+        # Everything there is, so that no worker waits on a full pipe to send its next result.
+        while busy := [worker for worker in self._workers if worker.pieces]:
+            found = ready(busy, timeout)
+            if not found:
+                return
+            for worker in found:
+                try:
+                    answered = worker.receive()
+                except Exception:   # a message that does not load: as if the worker had failed
+                    answered = [(first, ("raised", None, 0)) for first in worker.pieces]
+                    worker.pieces.clear()
+                for first, (status, value, _) in answered:
+                    indices = self._new[first:first + self._chunk]
+                    if status == "done":
+                        self._results.update(zip(indices, value))  # type: ignore[call-overload]
+                    else:
+                        self._results.update((i, None) for i in indices)
+            timeout = 0
 
     def close(self) -> None:
         for worker in self._workers:
