@@ -84,11 +84,11 @@ class Shares:
                 return "raised", repr(exc), 0   # as text: not every exception pickles back
 
         count = min(jobs - 1, MAX_WORKERS)
-        first = max(AHEAD, round(len(new) * HEAD_START / count / self._chunk))
+        head_start = max(AHEAD, round(len(new) * HEAD_START / count / self._chunk))   # pieces
         try:
             for _ in range(count):
                 self._workers.append(Worker(handle, self._workers))
-                self._hand_out(first)
+                self._hand_out(head_start)
         except (OSError, RuntimeError):   # no more processes: the rest is read here
             pass
         except BaseException:   # interrupted while forking: no worker may outlive this
