@@ -134,7 +134,7 @@ def dump(docs: list[Any], dumper: type, indent: int = 2, start: bool = False) ->
                          default_flow_style=False, allow_unicode=True)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(documents, min_size=1, max_size=3), dumpers, st.sampled_from([2, 4]), st.booleans(), st.data())
 def test_whatever_is_accepted_reads_as_the_general_path_reads_it(docs, dumper, indent, start, data):
     text = dump(docs, dumper, indent, start)
@@ -167,7 +167,7 @@ def mutated(doc: dict, data: st.DataObject) -> dict:
     return doc
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.builds(lambda p: p, st.deferred(lambda: clean_policies)), min_size=1, max_size=2),
        dumpers, st.sampled_from([2, 4]), st.integers(0, 2), st.data())
 def test_clean_files_changed_in_one_place_read_the_same(docs, dumper, indent, edits, data):
