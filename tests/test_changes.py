@@ -57,7 +57,7 @@ def pairs(draw):
     return old, new
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(pairs())
 def test_paths_are_those_deepdiff_names(pair):
     old, new = pair

@@ -85,7 +85,7 @@ def _in_class(flow_class: dict, flow: dict) -> bool:
 exact_options = st.one_of(diff_options, st.just({"ipblock_matches_pods": True}))
 
 
-@settings(max_examples=25 * SCALE, **SETTINGS)
+@settings(max_examples=18 * SCALE, **SETTINGS)
 @given(pair=related_sets(), flows=flow_batches(max_size=25), options=exact_options)
 def test_classes_cover_exactly_the_difference(pair, flows, options):
     old, new = pair

@@ -93,7 +93,7 @@ def _check_witnesses(report: dict, old, new, options) -> None:
             assert got == want, f"{key} witness {witness}: oracle old/new = {got}"
 
 
-@settings(max_examples=40 * SCALE, **SETTINGS)
+@settings(max_examples=28 * SCALE, **SETTINGS)
 @given(pair=related_sets(), inventory=inventories(), options=diff_options)
 def test_inventory_only_is_exact_on_inventory_flows(pair, inventory, options):
     old, new = pair

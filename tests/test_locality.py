@@ -23,7 +23,7 @@ from test_property import SCALE, SETTINGS, flow_batches, related_sets
 INGRESS, EGRESS = Direction.INGRESS, Direction.EGRESS
 
 
-@settings(max_examples=30 * SCALE, **SETTINGS)
+@settings(max_examples=22 * SCALE, **SETTINGS)
 @given(pair=related_sets(), flows=flow_batches(max_size=20), options=exact_options)
 def test_shortcuts_give_the_plain_verdict_and_classes(pair, flows, options):
     old, new = pair

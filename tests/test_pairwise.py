@@ -79,7 +79,7 @@ def test_namespaces_found_together_are_those_found_one_by_one(pair, options):
         assert found[0] == found[1]
 
 
-@settings(max_examples=20 * SCALE, **SETTINGS)
+@settings(max_examples=15 * SCALE, **SETTINGS)
 @given(pair=related_sets(), options=exact_options)
 def test_rejoining_skips_only_checks_that_fail(pair, options):
     """A cube's namespace is not widened past namespaces no cube holds without a check

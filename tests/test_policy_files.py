@@ -167,7 +167,7 @@ def mutated(doc: dict, data: st.DataObject) -> dict:
     return doc
 
 
-@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=450, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.builds(lambda p: p, st.deferred(lambda: clean_policies)), min_size=1, max_size=2),
        dumpers, st.sampled_from([2, 4]), st.integers(0, 2), st.data())
 def test_clean_files_changed_in_one_place_read_the_same(docs, dumper, indent, edits, data):

@@ -300,7 +300,7 @@ def oracle_verdicts(policies, flows, options):
 # --- (a) eval agrees with the oracle ---------------------------------------------------
 
 
-@settings(max_examples=50 * SCALE, **SETTINGS)
+@settings(max_examples=40 * SCALE, **SETTINGS)
 @given(data=st.data(), policies=policy_sets(), options=eval_options)
 def test_eval_agrees_with_oracle(data, policies, options):
     flows = data.draw(flow_batches([policies], min_size=30, max_size=60), label="flows")
@@ -377,7 +377,7 @@ def in_universe(flow: dict, pod_cidrs) -> bool:
     return True
 
 
-@settings(max_examples=28 * SCALE, **SETTINGS)
+@settings(max_examples=20 * SCALE, **SETTINGS)
 @given(
     data=st.data(),
     pair=related_sets(),
