@@ -14,7 +14,7 @@ from npdiff.cli import run
 from npdiff.load import load_input
 from npdiff.load.sides import SharedFiles
 from npdiff.load.sources import read_input
-from npdiff.model import Peer, PortSpec, Semantics
+from npdiff.model import Peer, PortSpec, Semantics, Span
 from npdiff.report import formats
 
 POLICY = """\
@@ -67,6 +67,25 @@ def _everything(value: object) -> object:
     return repr(value)
 
 
+def _own_spans(loaded):
+    """`loaded` with every span of its policies in the file that `file_of` names: as if
+    each file had been read by that side itself."""
+    policy_set = loaded.policy_set
+
+    def moved(value):
+        if isinstance(value, Span):
+            return Span(policy_set.file_of(value), value.line)
+        if isinstance(value, tuple):
+            return tuple(moved(v) for v in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, (type, Peer)):
+            return dataclasses.replace(value, **{f.name: moved(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value) if f.init})
+        return value
+
+    return dataclasses.replace(loaded, policy_set=dataclasses.replace(
+        policy_set, policies=moved(policy_set.policies), aliases=()))
+
+
 def test_a_file_found_again_reads_as_its_own(tmp_path: Path) -> None:
     old, new = tmp_path / "old", tmp_path / "new"
     old.mkdir()
@@ -82,14 +101,16 @@ def test_a_file_found_again_reads_as_its_own(tmp_path: Path) -> None:
     first = load_input(read_input([str(old)], None), semantics, shared=shared)
     found_again = load_input(read_input([str(new)], None), semantics, shared=shared)
     read_anew = load_input(read_input([str(new)], None), semantics)
-    assert _everything(found_again) == _everything(read_anew)
-    # Peers are taken as they are, not built again.
+    assert _everything(_own_spans(found_again)) == _everything(read_anew)
+    # The policies of a file found again are taken as they are, not built again.
     (before,) = [p for p in first.policy_set.policies if p.name == "a"]
     (after,) = [p for p in found_again.policy_set.policies if p.name == "a"]
-    assert after.ingress[0].peers is before.ingress[0].peers and after.ingress[0] is not before.ingress[0]
-    # The new side's spans name the new side's files, the moved one included.
-    files = {p.span.file for p in found_again.policy_set.policies}
+    assert after is before
+    # The new side names the new side's files, the moved one included.
+    files = {found_again.policy_set.file_of(p.span) for p in found_again.policy_set.policies}
     assert files == {str(new / name) for name in ("a.yaml", "moved-b.yaml", "c.yaml", "d.yaml")}
+    assert dict(found_again.policy_set.aliases) == {str(old / "a.yaml"): str(new / "a.yaml"),
+                                                    str(old / "b.yaml"): str(new / "moved-b.yaml")}
     # Findings (W-09 for the endPort) are the new side's own.
     assert {d.file for d in found_again.diagnostics} <= {str(new / n) for n in ("a.yaml", "moved-b.yaml", "c.yaml", "d.yaml")}
     assert found_again.diagnostics
@@ -139,10 +160,44 @@ def test_every_report_reads_as_with_each_file_read_anew(tmp_path: Path, monkeypa
     (tmp_path / "cluster.yaml").write_text(CLUSTER)
     argv = [str(old), str(new), "--cluster", str(tmp_path / "cluster.yaml"), "-o", output]
     shared = run(argv)
-    monkeypatch.setattr(SharedFiles, "get", lambda self, data, is_json, file: None)
+    monkeypatch.setattr(SharedFiles, "get", lambda self, *args: None)
     anew = run(argv)
     assert (shared.exit_code, shared.stdout, shared.stderr) == (anew.exit_code, anew.stdout, anew.stderr)
     assert shared.exit_code == 1 and "W-07" in shared.stderr and "W-09" in shared.stderr
     assert str(new / "moved-b.yaml") in shared.stderr
     if output == "json":
         assert str(new / "d.yaml") in shared.stdout
+
+
+ISOLATING = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: x, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+"""
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_findings_of_a_side_name_its_own_files(tmp_path: Path, monkeypatch, twice: bool) -> None:
+    """W-11 (no DNS egress) and a policy defined twice are found over a whole side: where
+    the policies of a file found again keep the other side's spans, they still name this
+    side's file."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    (old / "x.yaml").write_text(ISOLATING)
+    shutil.copytree(old, new)
+    (new / "x.yaml").rename(new / "moved-x.yaml")
+    if twice:
+        (new / "again.yaml").write_text(ISOLATING)   # the same bytes: x defined twice
+    argv = [str(old), str(new), "-o", "json"]
+    shared = run(argv)
+    monkeypatch.setattr(SharedFiles, "get", lambda self, *args: None)
+    anew = run(argv)
+    assert (shared.exit_code, shared.stdout, shared.stderr) == (anew.exit_code, anew.stdout, anew.stderr)
+    if twice:
+        assert shared.exit_code == 2 and "defined twice" in shared.stderr
+        assert str(new / "moved-x.yaml") in shared.stderr and str(new / "again.yaml") in shared.stderr
+    else:
+        assert "W-11" in shared.stderr and str(new / "moved-x.yaml") in shared.stdout

@@ -56,7 +56,8 @@ def _semantic(old: PolicySet, new: PolicySet, semantics: Semantics, max_classes:
     if change is not None:
         if change.empty:
             return DiffResult(Verdict.EQUIVALENT, **common)
-        old, new = reduce(old, change, semantics), reduce(new, change, semantics)
+        done: dict = {}   # policies both sides hold are reduced once
+        old, new = reduce(old, change, semantics, done), reduce(new, change, semantics, done)
     encoder = Encoder.for_sets(vocabulary if inventory_pods is not None else [old, new], semantics, inventory_pods)
     if change is not None:
         return pairwise(encoder, old, new, change, max_classes, progress, common, jobs, meanwhile)

@@ -29,8 +29,8 @@ def decide_both(encoder: Encoder, old: PolicySet, new: PolicySet, flow: Flow) ->
 
 
 def decide_concrete(concrete: ConcreteFlow, policy_set: PolicySet, flow: Flow) -> FlowDecision:
-    egress = _direction(concrete, _candidates(policy_set, flow.src), Direction.EGRESS)
-    ingress = _direction(concrete, _candidates(policy_set, flow.dst), Direction.INGRESS)
+    egress = _direction(concrete, policy_set, _candidates(policy_set, flow.src), Direction.EGRESS)
+    ingress = _direction(concrete, policy_set, _candidates(policy_set, flow.dst), Direction.INGRESS)
     allowed = egress.status.allows and ingress.status.allows
     if allowed != concrete.allowed(policy_set):
         raise AssertionError("attribution disagrees with the encoded verdict")
@@ -42,7 +42,7 @@ def _candidates(policy_set: PolicySet, endpoint: Endpoint) -> tuple[NetworkPolic
     return policy_set.in_namespace(endpoint.namespace) if isinstance(endpoint, Pod) else ()
 
 
-def _direction(concrete: ConcreteFlow, policies: tuple[NetworkPolicy, ...],
+def _direction(concrete: ConcreteFlow, policy_set: PolicySet, policies: tuple[NetworkPolicy, ...],
                direction: Direction) -> DirectionDecision:
     name = direction.value
     if not concrete.is_pod(direction):
@@ -50,22 +50,23 @@ def _direction(concrete: ConcreteFlow, policies: tuple[NetworkPolicy, ...],
     applying = [p for p in policies if p.applies(direction) and concrete.selects(p, direction)]
     if not applying:
         return DirectionDecision(name, DirectionStatus.NOT_ISOLATED)
-    isolated_by = tuple(_ref(p, direction, None) for p in applying)
-    allowed_by = tuple(_ref(p, direction, r, _parts(concrete, p, r)) for p in applying for r in p.rules(direction)
-                       if concrete.rule_matches(p, r))
+    isolated_by = tuple(_ref(policy_set, p, direction, None) for p in applying)
+    allowed_by = tuple(_ref(policy_set, p, direction, r, _parts(concrete, p, r))
+                       for p in applying for r in p.rules(direction) if concrete.rule_matches(p, r))
     if direction is Direction.INGRESS and concrete.local_node_exempt():
         return DirectionDecision(name, DirectionStatus.LOCAL_NODE, isolated_by, allowed_by)
     status = DirectionStatus.ALLOWED if allowed_by else DirectionStatus.DENIED
     return DirectionDecision(name, status, isolated_by, allowed_by)
 
 
-def _ref(policy, direction: Direction, rule, parts: tuple[tuple[str, int], ...] = ()) -> RuleRef:
+def _ref(policy_set: PolicySet, policy, direction: Direction, rule,
+         parts: tuple[tuple[str, int], ...] = ()) -> RuleRef:
     span = rule.span if rule is not None and rule.span is not None else policy.span
     return RuleRef(
         policy=policy.key,
         direction=direction.value,
         rule=None if rule is None else rule.index,
-        file=span.file if span else "",
+        file=policy_set.file_of(span) if span else "",
         line=span.line if span else 0,
         parts=parts,
     )

@@ -25,7 +25,7 @@ def named_port_warnings(policy_set: PolicySet, inventory: Inventory) -> list[Dia
                     continue
                 span = spec.span or rule.span or policy.span or Span("", 0)
                 path = f"spec.{rule.direction.value}[{rule.index}].ports[{index}].port"
-                found.append(Diagnostic(span.file, span.line, Severity.WARNING, W_07, path,
+                found.append(Diagnostic(policy_set.file_of(span), span.line, Severity.WARNING, W_07, path,
                                         f"no workload of the inventory declares a {spec.protocol} port "
                                         f"named {spec.port!r}: on inventory pods this entry matches nothing"))
     return found

@@ -22,6 +22,8 @@ decide, so each pair is a small problem of its own (`PairPolicies`).
 
 from __future__ import annotations
 
+import operator
+
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
@@ -107,19 +109,28 @@ def _port(spec: PortSpec) -> Hashable:
     return (spec.protocol, spec.port, end)
 
 
-def reduce(policy_set: PolicySet, change: Change, semantics: Semantics) -> PolicySet:
+def reduce(policy_set: PolicySet, change: Change, semantics: Semantics,
+           done: dict[int, tuple[NetworkPolicy, NetworkPolicy]] | None = None) -> PolicySet:
     """`policy_set` with the rules and peers that no flow of the changed region can match
     left out. Every policy stays (isolation and attribution need them); rules of a
-    direction outside policyTypes go (S3.3: they are never read)."""
+    direction outside policyTypes go (S3.3: they are never read). `done`, shared by the
+    two sides of a diff, gives a policy that both hold (load/sides.py) one reduced copy."""
     remote = {Direction.INGRESS: frozenset(change.namespaces(Direction.EGRESS)),
               Direction.EGRESS: frozenset(change.namespaces(Direction.INGRESS))}
+    done = {} if done is None else done
     policies = []
     for policy in policy_set.policies:
+        found = done.get(id(policy))
+        if found is not None and found[0] is policy:
+            policies.append(found[1])
+            continue
         ingress, egress = (_rules_kept(policy, direction, change.scopes, remote[direction], semantics)
                            for direction in _DIRECTIONS)
         # Built directly: dataclasses.replace costs two and a half times as much, per policy.
-        policies.append(NetworkPolicy(policy.namespace, policy.name, policy.pod_selector, policy.policy_types,
-                                      ingress, egress, policy.span))
+        reduced = NetworkPolicy(policy.namespace, policy.name, policy.pod_selector, policy.policy_types,
+                                ingress, egress, policy.span)
+        done[id(policy)] = (policy, reduced)   # the policy is kept alive with its id
+        policies.append(reduced)
     return replace(policy_set, policies=tuple(policies))
 
 
@@ -183,26 +194,36 @@ class PairPolicies:
     same policy cut the same way is the same object in every pair, so terms built for it
     are reused."""
 
-    def __init__(self, policy_set: PolicySet, change: Change, semantics: Semantics) -> None:
+    def __init__(self, policy_set: PolicySet, change: Change, semantics: Semantics,
+                 cuts: dict[tuple, tuple[tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]] | None = None) -> None:
+        """`cuts`, shared by the two sides of a diff, gives the policies of a namespace that
+        both sides hold as the same objects (load/sides.py) one cut, and so one term."""
         self._set = policy_set
         self._change = change
         self._semantics = semantics
         self._sides: dict[tuple[str, Direction, str | None], tuple[NetworkPolicy, ...]] = {}
         self._within: dict[str, tuple[NetworkPolicy, ...]] = {}
+        self._cuts = {} if cuts is None else cuts
 
     def __call__(self, pair: Pair) -> PolicySet:
+        aliases = self._set.aliases   # its reports name this side's files
         if pair.src == pair.dst and pair.src is not FREE:
-            return PolicySet(self._both(pair.src))
+            return PolicySet(self._both(pair.src), aliases=aliases)
         egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
         ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
-        return PolicySet(egress + ingress)
+        return PolicySet(egress + ingress, aliases=aliases)
 
     def _side(self, ns: str, direction: Direction, remote: str | None) -> tuple[NetworkPolicy, ...]:
         cut = remote is not FREE and (ns, direction) not in self._change.scopes
         key = (ns, direction, remote if cut else FREE)
         if key not in self._sides:
+            policies = self._set.in_namespace(ns)
+            shared = self._cuts.get(key)
+            if shared is not None and len(shared[0]) == len(policies) and all(map(operator.is_, shared[0], policies)):
+                self._sides[key] = shared[1]
+                return shared[1]
             kept = []
-            for policy in self._set.in_namespace(ns):
+            for policy in policies:
                 if not policy.applies(direction):
                     continue
                 rules = policy.rules(direction)
@@ -210,6 +231,7 @@ class PairPolicies:
                     rules = _rules_reaching(rules, ns, frozenset({remote}), self._semantics)
                 kept.append(_only(policy, direction, rules))
             self._sides[key] = tuple(kept)
+            self._cuts.setdefault(key, (policies, self._sides[key]))
         return self._sides[key]
 
     def _both(self, ns: str) -> tuple[NetworkPolicy, ...]:

@@ -81,7 +81,8 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     it may not run at all if no piece is listed."""
     semantics = encoder.semantics
     policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
-    cut_old, cut_new = PairPolicies(old, change, semantics), PairPolicies(new, change, semantics)
+    cuts: dict = {}   # policies both sides hold are cut once
+    cut_old, cut_new = PairPolicies(old, change, semantics, cuts), PairPolicies(new, change, semantics, cuts)
     restricted: dict[Pair, tuple[PolicySet, PolicySet]] = {}
 
     def sides_of(pair: Pair) -> tuple[PolicySet, PolicySet]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
 from npdiff.load.codes import E_DUP, N_INV, N_SKIP, Sink
@@ -46,15 +46,15 @@ class Loaded:
     inventory: Inventory = Inventory()      # the Namespaces and workloads of the input
 
 
-def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic]) -> None:
+def _duplicates(policies: list[NetworkPolicy], found: list[Diagnostic], named: PolicySet) -> None:
     first: dict[str, NetworkPolicy] = {}
     for policy in policies:
         earlier = first.setdefault(policy.key, policy)
         if earlier is not policy:
             span = policy.span or Span("", 0)
-            found.append(Diagnostic(span.file, span.line, Severity.ERROR, E_DUP, "metadata.name",
-                                    f"policy {policy.key} is defined twice: here and at "
-                                    f"{earlier.span}"))
+            there = f"{named.file_of(earlier.span)}:{earlier.span.line}" if earlier.span else "None"
+            found.append(Diagnostic(named.file_of(span), span.line, Severity.ERROR, E_DUP, "metadata.name",
+                                    f"policy {policy.key} is defined twice: here and at {there}"))
 
 
 def _skipped_notes(skipped: Counter[str], first_seen: dict[str, Span]) -> list[Diagnostic]:
@@ -141,6 +141,7 @@ class _Found:
     objects: list[SourceObject] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)     # kinds not analysed
     first_seen: dict[str, Span] = field(default_factory=dict)  # where each skipped kind was first met
+    aliases: dict[str, str] = field(default_factory=dict)      # PolicySet.aliases, as files are taken
 
 
 def _load(read: Input, semantics: Semantics, progress: Step | None, shared: SharedFiles | None,
@@ -159,21 +160,31 @@ def _load(read: Input, semantics: Semantics, progress: Step | None, shared: Shar
             elsewhere.close()
     found, policies, objects, inventory = into.diagnostics, into.policies, into.objects, into.inventory
     skipped, first_seen = into.skipped, into.first_seen
-    _duplicates(policies, found)
+    aliases = tuple(sorted((taken, own) for taken, own in into.aliases.items() if taken != own))
+    named = PolicySet(aliases=aliases)   # names the files of this side's policies
+    _duplicates(policies, found, named)
     inventory.duplicates(found)
     errors = [d for d in found if d.severity is Severity.ERROR]
     if errors:
         raise InputError(errors)
     policies.sort(key=lambda p: (p.namespace, p.name))
-    found.extend(dns_warnings(policies, semantics))
+    found.extend(_named(dns_warnings(policies, semantics), named))
     found.extend(_skipped_notes(skipped, first_seen))
     workloads = inventory.inventory(found)
     objects.sort(key=lambda o: (o.key, o.span))
     return Loaded(
-        PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items()))),
+        PolicySet(tuple(policies), tuple(objects), tuple(sorted(skipped.items())), aliases),
         sorted_diagnostics(found),
         workloads,
     )
+
+
+def _named(found: list[Diagnostic], named: PolicySet) -> list[Diagnostic]:
+    """Findings about policies, each in this side's file (their spans may name the other
+    side's copy, load/sides.py)."""
+    if not named.aliases:
+        return found
+    return [replace(d, file=named.file_of(Span(d.file, d.line))) for d in found]
 
 
 def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: Step | None,
@@ -183,10 +194,12 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
     hold it, else read here (directly when `bodies_later` and it is in the common layout)."""
     found, policies, objects, inventory = into.diagnostics, into.policies, into.objects, into.inventory
     reuse = Reuse()
+    own = frozenset(source.name for source in sources) if shared is not None else frozenset()
     for number, source in enumerate(sources, 1):
         if progress is not None:
             progress("reading policies", number, len(sources))
-        if shared is not None and (known := shared.get(source.data, source.is_json, source.name)) is not None:
+        if shared is not None and (known := shared.get(source.data, source.is_json, source.name, into.aliases,
+                                                       own)) is not None:
             objects.extend(known.objects)
             policies.extend(known.policies)
             found.extend(known.warnings)
@@ -198,14 +211,16 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
             found.extend(clean.diagnostics)
             found.extend(lint)
             if shared is not None and not clean.diagnostics:
-                shared.keep(source.data, source.is_json, list(clean.objects), list(clean.policies), list(lint))
+                shared.keep(source.data, source.is_json, source.name, list(clean.objects), list(clean.policies),
+                            list(lint))
             continue
         if bodies_later and (direct := read_policy_file(source)) is not None:
             objects.extend(direct.objects)
             policies.extend(direct.policies)
             lint = _lint(direct.policies, found)
             if shared is not None:
-                shared.keep(source.data, source.is_json, list(direct.objects), list(direct.policies), lint)
+                shared.keep(source.data, source.is_json, source.name, list(direct.objects), list(direct.policies),
+                            lint)
             continue
         sink = Sink(source.name, found)
         reported, first_object, first_policy, pure = len(found), len(objects), len(policies), True
@@ -231,7 +246,8 @@ def _read_sources(sources: tuple[Source, ...], semantics: Semantics, progress: S
         clean = len(found) == reported
         lint = _lint(policies[first_policy:], found)
         if shared is not None and pure and clean:
-            shared.keep(source.data, source.is_json, objects[first_object:], policies[first_policy:], lint)
+            shared.keep(source.data, source.is_json, source.name, objects[first_object:], policies[first_policy:],
+                        lint)
 
 
 def _lint(policies: Sequence[NetworkPolicy], found: list[Diagnostic]) -> list[Diagnostic]:

@@ -2,19 +2,18 @@
 
 A pull request leaves almost every file as it was: the new side's copy has the same bytes
 as the old side's. A file whose every object is a NetworkPolicy read without a single
-diagnostic is kept under its bytes; the other side takes its policies and objects with
-each span a report can show renamed to its own copy of the file (same lines: same bytes).
-Anything else, or a file with findings, is read again, so every diagnostic names its own
-file.
-
-What a report can show of a span: the file and line of an object, a policy and a rule
-(the rule that decides a flow, a warning), and of a named port's entry (W-07, a name no
-workload declares); of a peer and of any other port entry, only the line (the part of a
-deciding rule that matches, analyse/evaluate.py; warnings on port entries take their
-file from the policy, load/lint.py). So peers and unnamed port entries are taken as they
-are, the other side's file in their spans: two thirds of a side's objects are not built
-again, and comparing the two sides meets the same objects. tests/test_load_sides.py
-checks that every report reads the same as with each file read anew.
+diagnostic is kept under its bytes; the other side takes its policies as they are, and
+its objects and warnings renamed to its own copy of the file (same lines: same bytes).
+The policies' spans keep naming the file that was read: the side that took them maps
+that name to its own (`PolicySet.aliases`, `file_of`), where a report names a policy's,
+a rule's or a port entry's file (analyse/evaluate.py, analyse/inventory_lint.py, the
+duplicate and DNS findings of load/__init__.py). A file taken twice by one side, or
+whose name that side also reads, is taken with every span a report can show renamed, as
+is one found again by the side that read it. Anything else, or a file with findings, is
+read again, so every diagnostic names its own file. Sharing the policies themselves
+spares building them again, and the reduction and the solver terms meet the same
+objects on both sides. tests/test_load_sides.py checks that every report reads the same
+as with each file read anew.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from npdiff.model.policy import PortSpec, Rule
 
 
 class _Read(NamedTuple):     # made for every file of both sides: a tuple is made cheaply
+    file: str                          # the name the spans of its policies give
     objects: tuple[SourceObject, ...]
     policies: tuple[NetworkPolicy, ...]
     warnings: tuple[Diagnostic, ...]   # about its policies (load/lint.py), found from the policies alone
@@ -40,19 +40,27 @@ class SharedFiles:
     def knows(self, data: bytes, is_json: bool) -> bool:
         return (data, is_json) in self._files
 
-    def get(self, data: bytes, is_json: bool, file: str) -> _Read | None:
-        """What a file with these bytes held, named `file`; None if not kept."""
+    def get(self, data: bytes, is_json: bool, file: str, aliases: dict[str, str] | None = None,
+            own: frozenset[str] = frozenset()) -> _Read | None:
+        """What a file with these bytes held, named `file`; None if not kept. With
+        `aliases`, the asking side's (`PolicySet.aliases`), and `own`, the names of that
+        side's files, the policies are taken as they are where the name their spans give
+        can stand for `file` on that side (it is no other file of that side, and stands
+        for no other file yet); otherwise renamed."""
         found = self._files.get((data, is_json))
         if found is None:
             return None
-        return _Read(tuple(SourceObject(o.kind, o.namespace, o.name, Span(file, o.span.line), o.as_read)
-                           for o in found.objects),
-                     tuple(_renamed(p, file) for p in found.policies),
-                     tuple(Diagnostic(file, d.line, d.severity, d.code, d.path, d.message) for d in found.warnings))
+        objects = tuple(SourceObject(o.kind, o.namespace, o.name, Span(file, o.span.line), o.as_read)
+                        for o in found.objects)
+        warnings = tuple(Diagnostic(file, d.line, d.severity, d.code, d.path, d.message) for d in found.warnings)
+        if aliases is not None and (found.file == file or found.file not in own) \
+                and aliases.setdefault(found.file, file) == file:
+            return _Read(file, objects, found.policies, warnings)
+        return _Read(file, objects, tuple(_renamed(p, file) for p in found.policies), warnings)
 
-    def keep(self, data: bytes, is_json: bool, objects: list[SourceObject],
+    def keep(self, data: bytes, is_json: bool, file: str, objects: list[SourceObject],
              policies: list[NetworkPolicy], warnings: list[Diagnostic]) -> None:
-        self._files[(data, is_json)] = _Read(tuple(objects), tuple(policies), tuple(warnings))
+        self._files[(data, is_json)] = _Read(file, tuple(objects), tuple(policies), tuple(warnings))
 
 
 def _at(span: Span | None, file: str) -> Span | None:
@@ -60,8 +68,7 @@ def _at(span: Span | None, file: str) -> Span | None:
 
 
 # Built field by field rather than with dataclasses.replace, which costs two and a half
-# times as much: a 10,000-policy side renames about 42,000 objects (policies, rules,
-# named port entries) and shares 85,000.
+# times as much.
 # tests/test_load_sides.py checks that every field is carried over.
 
 def _renamed(policy: NetworkPolicy, file: str) -> NetworkPolicy:

@@ -127,9 +127,22 @@ class PolicySet:
     policies: tuple[NetworkPolicy, ...] = ()
     objects: tuple[SourceObject, ...] = ()
     skipped: tuple[tuple[str, int], ...] = ()  # (kind, count) of objects that are not policies
+    # Files whose policies this set shares with the other side of a diff, which read them
+    # first (load/sides.py): (the file their spans name, this side's file). Reports name a
+    # policy's file through `file_of`.
+    aliases: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def in_namespace(self, namespace: str) -> tuple[NetworkPolicy, ...]:
         return self._by_namespace.get(namespace, ())
+
+    def file_of(self, span: Span) -> str:
+        """The file of this side that a span of one of its policies (or rules, or port
+        entries) lies in."""
+        return self._aliased.get(span.file, span.file) if self.aliases else span.file
+
+    @cached_property
+    def _aliased(self) -> dict[str, str]:
+        return dict(self.aliases)
 
     @cached_property
     def _by_namespace(self) -> dict[str, tuple[NetworkPolicy, ...]]:
