@@ -201,3 +201,43 @@ def test_findings_of_a_side_name_its_own_files(tmp_path: Path, monkeypatch, twic
         assert str(new / "moved-x.yaml") in shared.stderr and str(new / "again.yaml") in shared.stderr
     else:
         assert "W-11" in shared.stderr and str(new / "moved-x.yaml") in shared.stdout
+
+
+def _policy(name: str, port: int = 80) -> bytes:
+    return POLICY.format(name=name).replace("- port: 80\n", f"- port: {port}\n").encode()
+
+
+A, B, C = _policy("a"), _policy("b", 81), _policy("c", 82)
+NAMED = {   # names the two sides give their files (as git revisions or stdin may), and what they hold
+    "swapped": ([("X", A), ("Y", B)], [("X", B), ("Y", A), ("Z", C)]),
+    "same name and a copy": ([("X", A), ("Y", B)], [("W", A), ("X", A), ("Y", B), ("Z", C)]),
+    "name held by another file": ([("X", A), ("Y", B)], [("W", A), ("X", C), ("Y", B)]),
+    "two copies": ([("X", A)], [("W", A), ("Z", A)]),
+    "a copy within the first side": ([("X", A), ("Y", A)], [("W", A)]),
+}
+
+
+@pytest.mark.parametrize("name", NAMED)
+@pytest.mark.parametrize("flip", [False, True])
+def test_names_either_side_may_give_read_as_their_own(name: str, flip: bool) -> None:
+    """Whatever the two sides call their files, the second reads as if read alone: a file
+    found again is shared only where its first name stands for it alone on that side."""
+    from npdiff.load import Loaded
+    from npdiff.load.sources import Input, Source
+    from npdiff.model import InputError
+
+    first, second = NAMED[name][::-1] if flip else NAMED[name]
+
+    def read(files, shared=None):
+        try:
+            return load_input(Input(tuple(Source(n, data) for n, data in files)), Semantics(), shared=shared)
+        except InputError as exc:
+            return exc.diagnostics
+
+    shared = SharedFiles()
+    read(first, shared)
+    found_again, read_anew = read(second, shared), read(second)
+    if not isinstance(read_anew, Loaded):
+        assert list(found_again) == list(read_anew)   # a policy defined twice: the same errors, in the same files
+        return
+    assert _everything(_own_spans(found_again)) == _everything(read_anew)
