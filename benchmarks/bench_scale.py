@@ -2,7 +2,7 @@
 """The scale targets of issue 6, measured side by side in one run (not part of the tests).
 
     python benchmarks/bench_scale.py [--policies 10000] [--namespaces 200] [--change 5]
-                                     [--unrelated 1000] [--repeat 3] [--generator PATH]
+                                     [--unrelated 1000] [--repeat 5] [--generator PATH]
                                      [--keep DIR] [--peer-pods 1000] [--peer-venv DIR]
 
 Generates, with ../shared/bench/gen_policies.py: a repository of N policies with a
@@ -24,9 +24,9 @@ times, each in a fresh process:
    pods); `--peer-pods 0` leaves this row out.
 
 The generated files are flushed to disk before any timing. Each is measured `--repeat`
-times, the parse that a ratio divides by just before the run it is compared with, so
-that both meet the same load on a shared machine; a row gives the
-median, and every round's figure after it. It prints one row per target: measured figure,
+(5) times, the parse that a ratio divides by just before the run it is compared with, so
+that both meet the same load on a shared machine; a row gives the median, and every
+round's figure after it (a single round's ratio moves by a sixth either way here). It prints one row per target: measured figure,
 limit, and whether it is met.
 """
 
@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--namespaces", type=int, default=200)
     parser.add_argument("--change", type=int, default=5)
     parser.add_argument("--unrelated", type=int, default=1_000)
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of each measurement (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds of each measurement (default 5)")
     parser.add_argument("--generator", type=Path, default=DEFAULT_GENERATOR)
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it")
     parser.add_argument("--peer-pods", type=int, default=1000,
