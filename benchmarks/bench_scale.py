@@ -26,8 +26,8 @@ times, each in a fresh process:
 The generated files are flushed to disk before any timing. Each is measured `--repeat`
 (5) times, the parse that a ratio divides by just before the run it is compared with, so
 that both meet the same load on a shared machine; a row gives the median, and every
-round's figure after it (a single round's ratio moves by a sixth either way here). It prints one row per target: measured figure,
-limit, and whether it is met.
+round's figure after it (a single round's ratio moves by a sixth either way here). It
+prints one row per target: measured figure, limit, and whether it is met.
 """
 
 from __future__ import annotations

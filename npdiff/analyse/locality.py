@@ -23,7 +23,6 @@ decide, so each pair is a small problem of its own (`PairPolicies`).
 from __future__ import annotations
 
 import operator
-
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
@@ -186,6 +185,11 @@ def _name_allows(selector: LabelSelector, namespace: str) -> bool:
     return True
 
 
+# A namespace's policies in one direction towards one remote zone, as a side holds them,
+# and their cut (`PairPolicies._side`), by (namespace, direction, remote zone).
+Cuts = dict[tuple[str, Direction, "str | None"], tuple[tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]]
+
+
 class PairPolicies:
     """One policy set cut down to the policies that decide the flows of a pair: the source
     namespace's egress policies and the destination namespace's ingress policies (S3.2.1),
@@ -194,8 +198,7 @@ class PairPolicies:
     same policy cut the same way is the same object in every pair, so terms built for it
     are reused."""
 
-    def __init__(self, policy_set: PolicySet, change: Change, semantics: Semantics,
-                 cuts: dict[tuple, tuple[tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]] | None = None) -> None:
+    def __init__(self, policy_set: PolicySet, change: Change, semantics: Semantics, cuts: Cuts | None = None) -> None:
         """`cuts`, shared by the two sides of a diff, gives the policies of a namespace that
         both sides hold as the same objects (load/sides.py) one cut, and so one term."""
         self._set = policy_set

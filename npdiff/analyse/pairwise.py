@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import z3
 
 from npdiff.analyse.flow_classes import flow_class, listed_result
-from npdiff.analyse.locality import FREE, Change, Pair, PairPolicies
+from npdiff.analyse.locality import FREE, Change, Cuts, Pair, PairPolicies
 from npdiff.analyse.workers import in_order
 from npdiff.encode import Encoder, Undecided
 from npdiff.encode.search import ClassSearch, Found, UndecidedWidening, finish, stopped
@@ -81,7 +81,7 @@ def pairwise(encoder: Encoder, old: PolicySet, new: PolicySet, change: Change, m
     it may not run at all if no piece is listed."""
     semantics = encoder.semantics
     policed = tuple(sorted(set(old.namespaces()) | set(new.namespaces())))
-    cuts: dict = {}   # policies both sides hold are cut once
+    cuts: Cuts = {}   # policies both sides hold are cut once
     cut_old, cut_new = PairPolicies(old, change, semantics, cuts), PairPolicies(new, change, semantics, cuts)
     restricted: dict[Pair, tuple[PolicySet, PolicySet]] = {}
 
