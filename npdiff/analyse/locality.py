@@ -207,14 +207,25 @@ class PairPolicies:
         self._sides: dict[tuple[str, Direction, str | None], tuple[NetworkPolicy, ...]] = {}
         self._within: dict[str, tuple[NetworkPolicy, ...]] = {}
         self._cuts = {} if cuts is None else cuts
+        self._aliases = dict(policy_set.aliases)
 
     def __call__(self, pair: Pair) -> PolicySet:
-        aliases = self._set.aliases   # its reports name this side's files
         if pair.src == pair.dst and pair.src is not FREE:
-            return PolicySet(self._both(pair.src), aliases=aliases)
-        egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
-        ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
-        return PolicySet(egress + ingress, aliases=aliases)
+            policies = self._both(pair.src)
+        else:
+            egress = self._side(pair.src, Direction.EGRESS, pair.dst) if pair.src is not FREE else ()
+            ingress = self._side(pair.dst, Direction.INGRESS, pair.src) if pair.dst is not FREE else ()
+            policies = egress + ingress
+        return PolicySet(policies, aliases=self._aliases_of(policies))
+
+    def _aliases_of(self, policies: tuple[NetworkPolicy, ...]) -> tuple[tuple[str, str], ...]:
+        """The side's aliases (its reports name its own files) for these policies' files
+        alone: a pair's set looks them up in a table of its own, which is then small. Every
+        span of a policy names the policy's file."""
+        if not self._aliases:
+            return ()
+        files = {policy.span.file for policy in policies if policy.span is not None}
+        return tuple(sorted((file, self._aliases[file]) for file in files if file in self._aliases))
 
     def _side(self, ns: str, direction: Direction, remote: str | None) -> tuple[NetworkPolicy, ...]:
         cut = remote is not FREE and (ns, direction) not in self._change.scopes
