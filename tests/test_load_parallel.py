@@ -197,7 +197,9 @@ def test_files_with_warnings_are_read_in_workers_too(tmp_path, small_shares):
         (root / f"f{n:02d}.yaml").write_text(POLICY.format(name=f"p{n}").replace("  namespace: shop\n", ""))
     one, many = _load(root, 1), _load(root, 3)
     assert sum(d.code == "W-15" for d in one.diagnostics) == 30
-    assert _from_workers(many) > 10 and _all(many) == _all(one)
+    # The workers' head start (two pieces of two files each) is theirs however fast this
+    # process reads; how many more they take depends on the machine's load.
+    assert _from_workers(many) >= 8 and _all(many) == _all(one)
 
 
 def test_the_bodies_of_a_file_are_read_again_once(tmp_path, small_shares, monkeypatch):
