@@ -207,7 +207,6 @@ class PairPolicies:
         self._sides: dict[tuple[str, Direction, str | None], tuple[NetworkPolicy, ...]] = {}
         self._within: dict[str, tuple[NetworkPolicy, ...]] = {}
         self._cuts = {} if cuts is None else cuts
-        self._aliases = dict(policy_set.aliases)
 
     def __call__(self, pair: Pair) -> PolicySet:
         if pair.src == pair.dst and pair.src is not FREE:
@@ -220,12 +219,12 @@ class PairPolicies:
 
     def _aliases_of(self, policies: tuple[NetworkPolicy, ...]) -> tuple[tuple[str, str], ...]:
         """The side's aliases (its reports name its own files) for these policies' files
-        alone: a pair's set looks them up in a table of its own, which is then small. Every
-        span of a policy names the policy's file."""
-        if not self._aliases:
+        alone: a pair's set builds its own table of them, which is then small. Every span
+        of a policy names the policy's file."""
+        if not self._set.aliases:
             return ()
-        files = {policy.span.file for policy in policies if policy.span is not None}
-        return tuple(sorted((file, self._aliases[file]) for file in files if file in self._aliases))
+        named = {(policy.span.file, self._set.file_of(policy.span)) for policy in policies if policy.span is not None}
+        return tuple(sorted((taken, own) for taken, own in named if taken != own))
 
     def _side(self, ns: str, direction: Direction, remote: str | None) -> tuple[NetworkPolicy, ...]:
         cut = remote is not FREE and (ns, direction) not in self._change.scopes
