@@ -8,7 +8,7 @@ exists; an AdminNetworkPolicy tier before it and a baseline tier after it slot i
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import z3
@@ -85,6 +85,11 @@ class Encoder:
                 return facts
             return z3.And(facts, inventory_constraint(self.vars, self.universe, self.inventory_pods))
         return self._memo(("wf",), build)
+
+    def free_at(self, dim: str, point: Mapping[str, int | bool]) -> bool:
+        """Whether `point`, one of the flows reasoned about, stays one whatever value
+        dimension `dim` takes (never under an inventory, whose pods have their own labels)."""
+        return self.inventory_pods is None and FlowVars.free_at(dim, point, self.universe)
 
     def assignment(self, flow: Flow) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
         return self.vars.assignment(flow, self.universe, self.semantics)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import z3
 
@@ -37,6 +37,13 @@ class UndecidedWidening(Undecided):
 class Found:
     point: dict[str, int | bool]
     cube: Cube
+
+
+class _Origin(NamedTuple):
+    """What a widening starts from: the flow, and the dimensions of its minimal core."""
+
+    point: dict[str, int | bool]
+    core: frozenset[str]
 
 
 class ClassSearch:
@@ -139,23 +146,26 @@ class ClassSearch:
         cube = Cube(())
         for dim in dims:
             cube = cube.replace(dim, self._atom(dim, point))
-        cube = self._needed(cube)
+        cube, core = self._needed(cube)
+        origin = _Origin(point, core)
         for side in ("src", "dst"):
             if f"{side}.ns" not in self.pinned:
-                cube = self._widen_endpoint(cube, side)
+                cube = self._widen_endpoint(cube, side, origin)
         for dim in dims:
             if cube.get(dim) is None or dim.endswith(".kind") or dim in self.pinned:
                 continue
             if dim == "v6" and any(d.endswith((".ip4", ".ip6")) for d, _ in cube.dims):
                 continue  # an address range belongs to one family: keep the family with it
-            cube = self._widen_dim(cube, dim)
+            cube = self._widen_dim(cube, dim, origin)
         return cube
 
-    def _needed(self, cube: Cube) -> Cube:
-        """The dimensions an unsatisfiable core of `cube ∧ ¬target` names; every other one
-        is dropped at once (the core alone keeps the cube inside), sparing a check per
-        dimension. A kind or address family stays while any dimension it qualifies does,
-        and both kinds stay while the family does."""
+    def _needed(self, cube: Cube) -> tuple[Cube, frozenset[str]]:
+        """The dimensions an unsatisfiable core of `cube ∧ ¬target` names, and the cube of
+        those alone: every other one is dropped at once (the core alone keeps the cube
+        inside), sparing a check per dimension. A kind or address family stays while any
+        dimension it qualifies does, and both kinds stay while the family does.
+        The core is minimal (core.minimize, z3's deletion-based MUS): without any one of
+        its dimensions, some flow of the atoms of the rest leaves the target (`_inside`)."""
         literals: dict[int, tuple[z3.BoolRef, str]] = {}   # by the address of each literal's AST
         self.checker.push()
         try:
@@ -165,9 +175,10 @@ class ClassSearch:
                 literals[literal.ast.value] = (literal, dim)
             if check(self.checker, self.what, [literal for literal, _ in literals.values()]) is not Answer.UNSAT:
                 raise AssertionError(f"{self.what}: the cube around a model is not inside the difference")
-            needed = {literals[c][1] for c in core_of(self.checker)}
+            core = frozenset(literals[c][1] for c in core_of(self.checker))
         finally:
             self.checker.pop()
+        needed = set(core)
         for side in ("src", "dst"):
             if any(d.startswith(side + ".") for d in needed):
                 needed.add(f"{side}.kind")
@@ -176,7 +187,17 @@ class ClassSearch:
         if "v6" in needed:
             # A family without a kind would read as "anything" of either family (_any_end).
             needed.update(("src.kind", "dst.kind"))
-        return Cube(tuple((d, v) for d, v in cube.dims if d in needed))
+        return Cube(tuple((d, v) for d, v in cube.dims if d in needed)), core
+
+    def _inside(self, cube: Cube, origin: _Origin) -> bool:
+        """`inside(cube)`, a wider cube than the widening started from; answered without a
+        check when the minimal core shows it leaves the target: it says nothing that the
+        core does not and leaves out part of it, so it holds the flow outside the target
+        that the core's atoms without that part hold."""
+        dims = frozenset(d for d, _ in cube.dims)
+        if dims <= origin.core and not origin.core <= dims:
+            return False
+        return self.inside(cube)
 
     def _atom(self, dim: str, point: dict[str, int | bool]):
         value = point[dim]
@@ -186,22 +207,22 @@ class ClassSearch:
             return (cuts[i], cuts[i + 1] - 1 if i + 1 < len(cuts) else top)
         return frozenset({value})
 
-    def _widen_endpoint(self, cube: Cube, side: str) -> Cube:
+    def _widen_endpoint(self, cube: Cube, side: str, origin: _Origin) -> Cube:
         """First try: this end may be anything at all, over either address family (an end
         of any kind has no family to be shown with; see `_any_end`)."""
         wider = cube.replace("v6", None)
         for dim, _ in cube.dims:
             if dim.startswith(side + "."):
                 wider = wider.replace(dim, None)
-        return wider if self.inside(wider) else cube
+        return wider if self._inside(wider, origin) else cube
 
-    def _widen_dim(self, cube: Cube, dim: str) -> Cube:
+    def _widen_dim(self, cube: Cube, dim: str, origin: _Origin) -> Cube:
         if isinstance(cube.get(dim), tuple):
             unconstrained = cube.replace(dim, None)
-            return unconstrained if self.inside(unconstrained) else self._widen_interval(cube, dim)
-        return self._widen_set(cube, dim)
+            return unconstrained if self._inside(unconstrained, origin) else self._widen_interval(cube, dim)
+        return self._widen_set(cube, dim, origin)
 
-    def _widen_set(self, cube: Cube, dim: str) -> Cube:
+    def _widen_set(self, cube: Cube, dim: str, origin: _Origin) -> Cube:
         """The cube is a product, so a value may join iff the cube with that value alone is
         inside. Two enumerations run in turn and the first to finish decides: the seeker
         names candidates, values with some flow of the target (one check each), and the
@@ -211,13 +232,14 @@ class ClassSearch:
 
         When the seeker finishes first, the candidates are proved inside together (each
         bad one found on the way is dropped), and the values neither named, which have no
-        flow of the target, join only if they have no flow at all (vacuous)."""
+        flow of the target, join only if they have no flow at all (vacuous).
+        A two-valued dimension of the minimal core keeps its value (`_inside`)."""
         var = self.encoder.dimensions[dim]
         boolean = dim in self.encoder.boolean_dimensions
         values = domain(dim, self.encoder.universe)
         if len(values) == 2:  # a named port served or not: the other value joins iff inside
             wider = cube.replace(dim, None)
-            return wider if self.inside(wider) else cube
+            return wider if self._inside(wider, origin) else cube
         others = self.encoder.cube(cube.replace(dim, None))
         good: set = set(cube.get(dim) or ())
         bad: set = set()
@@ -252,7 +274,9 @@ class ClassSearch:
                     break
                 candidates.discard(value)
                 assert_all(self.checker, negation(equals(var, value)))
-            if rest:
+            # The rest has no flow of the target: it joins only if it has none at all,
+            # and it has one if the point can move there (it lies in `others`).
+            if rest and not self.encoder.free_at(dim, origin.point):
                 assert_all(self.checker, one_of(var, rest))
                 if check(self.checker, self.what) is Answer.UNSAT:
                     good.update(rest)

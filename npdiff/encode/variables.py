@@ -10,6 +10,7 @@ flow's protocol and port", which is exact because a symbolic pod may declare any
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import z3
@@ -73,6 +74,19 @@ class FlowVars:
     @property
     def ctx(self) -> z3.Context:
         return self.proto.ctx
+
+    @staticmethod
+    def free_at(dim: str, point: Mapping[str, int | bool], universe: Universe) -> bool:
+        """Whether the well-formed flow `point` (encode/cube.py's dimensions) stays well
+        formed whatever value of its domain `dim` takes: `well_formed` bounds the protocol
+        and pods' labels by their ranges alone, and ties namespace labels only between two
+        pods of one named namespace."""
+        if dim == "proto" or dim.startswith(("src.label[", "dst.label[")):
+            return True
+        if ".nslabel[" in dim:
+            return not (point["src.kind"] == POD and point["dst.kind"] == POD
+                        and point["src.ns"] == point["dst.ns"] != universe.other_namespace)
+        return False
 
     def well_formed(self, universe: Universe, semantics: Semantics) -> z3.BoolRef:
         """Ranges and the facts that tie variables together (S1.1.2)."""
