@@ -193,7 +193,8 @@ class ClassSearch:
         """`inside(cube)`, a wider cube than the widening started from; answered without a
         check when the minimal core shows it leaves the target: it says nothing that the
         core does not and leaves out part of it, so it holds the flow outside the target
-        that the core's atoms without that part hold."""
+        that the core's atoms without that part hold. (A core left unminimised, should z3
+        fail to decide a check of its minimisation, would only keep the cube narrower.)"""
         dims = frozenset(d for d, _ in cube.dims)
         if dims <= origin.core and not origin.core <= dims:
             return False
