@@ -140,6 +140,9 @@ class ClassSearch:
             self.checker.pop()
 
     def widen(self, point: dict[str, int | bool]) -> Cube:
+        """The cube around `point`: its atoms, cut to the core, then widened dimension by
+        dimension. Widening only ever adds values, so every cube on the way holds the
+        point and the core's atoms (which `_inside` and `_vacuous` rely on)."""
         universe, semantics = self.encoder.universe, self.encoder.semantics
         dims = [*endpoint_dims("src", point, universe, semantics),
                 *endpoint_dims("dst", point, universe, semantics), "proto", "port", "v6"]
@@ -233,8 +236,7 @@ class ClassSearch:
 
         When the seeker finishes first, the candidates are proved inside together (each
         bad one found on the way is dropped), and the values neither named, which have no
-        flow of the target, join only if they have no flow at all (vacuous).
-        A two-valued dimension of the minimal core keeps its value (`_inside`)."""
+        flow of the target, join only if they have no flow at all (`_vacuous`)."""
         var = self.encoder.dimensions[dim]
         boolean = dim in self.encoder.boolean_dimensions
         values = domain(dim, self.encoder.universe)
@@ -275,16 +277,21 @@ class ClassSearch:
                     break
                 candidates.discard(value)
                 assert_all(self.checker, negation(equals(var, value)))
-            # The rest has no flow of the target: it joins only if it has none at all,
-            # and it has one if the point can move there (it lies in `others`).
-            if rest and not self.encoder.free_at(dim, origin.point):
-                assert_all(self.checker, one_of(var, rest))
-                if check(self.checker, self.what) is Answer.UNSAT:
-                    good.update(rest)
+            if rest and self._vacuous(dim, rest, origin):
+                good.update(rest)
         finally:
             self.checker.pop()
             self.seeker.pop()
         return _with_values(cube, dim, [v for v in values if v in good], values)
+
+    def _vacuous(self, dim: str, rest: list, origin: _Origin) -> bool:
+        """Whether `rest`, values of `dim` that hold no flow of the target (the checker
+        holding the cube's other dimensions), hold no flow at all. They hold one where the
+        widening's flow can move to them: it lies in every cube widened from it."""
+        if self.encoder.free_at(dim, origin.point):
+            return False
+        assert_all(self.checker, one_of(self.encoder.dimensions[dim], rest))
+        return check(self.checker, self.what) is Answer.UNSAT
 
     def _widen_interval(self, cube: Cube, dim: str) -> Cube:
         """Binary search over atom boundaries: inclusion is monotone in each bound. Most
